@@ -1,0 +1,254 @@
+package platform
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/bpf2native/bpf2native/ir"
+)
+
+// Windows and Linux name the built-in platforms.
+const (
+	Windows = "windows"
+	Linux   = "linux"
+)
+
+// Platform is one runtime's description.
+type Platform struct {
+	Name         string
+	ProgramTypes []*ProgramType
+	// MapKinds translates the platform's map type numbers.
+	MapKinds map[uint32]ir.MapKind
+	Helpers  map[int32]*Helper
+}
+
+// ProgramType is a hook programs attach to.
+type ProgramType struct {
+	Name string
+	// Sections are the ELF section names that select this type: "xdp"
+	// matches "xdp" and "xdp/anything"; a name ending in "/" matches every
+	// section it prefixes.
+	Sections []string
+	// ResultBits is how much of r0 the runtime delivers: 32 for hooks whose
+	// verdict is a 32-bit value, 64 where the whole register is the result.
+	ResultBits int
+	Context    Context
+}
+
+// Context is the layout of the structure r1 points to on entry.
+type Context struct {
+	Size   int
+	Fields []Field
+}
+
+// FieldKind says what a context field holds.
+type FieldKind string
+
+const (
+	// FieldScalar is plain data.
+	FieldScalar FieldKind = "scalar"
+	// FieldPacket points at the first byte of the packet (data).
+	FieldPacket FieldKind = "packet"
+	// FieldPacketEnd points one past the packet's last byte (data_end).
+	FieldPacketEnd FieldKind = "packet_end"
+	// FieldPacketMeta points at the metadata before the packet (data_meta).
+	FieldPacketMeta FieldKind = "packet_meta"
+)
+
+// Field is one member of a context.
+type Field struct {
+	Name   string    `json:"name"`
+	Offset int       `json:"offset"`
+	Size   int       `json:"size"`
+	Kind   FieldKind `json:"kind"`
+	// Writable fields may be stored to by the program.
+	Writable bool `json:"writable,omitempty"`
+}
+
+// FieldOf returns the first field of kind k, if any.
+func (c *Context) FieldOf(k FieldKind) (Field, bool) {
+	for _, f := range c.Fields {
+		if f.Kind == k {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+// Helper is a helper function the runtime offers.
+type Helper struct {
+	ID   int32  `json:"id"`
+	Name string `json:"name"`
+}
+
+// ProgramTypeFor returns the program type a section selects, or nil.
+func (p *Platform) ProgramTypeFor(section string) *ProgramType {
+	for _, t := range p.ProgramTypes {
+		for _, s := range t.Sections {
+			if section == s || strings.HasPrefix(section, s+"/") ||
+				(strings.HasSuffix(s, "/") && strings.HasPrefix(section, s)) {
+				return t
+			}
+		}
+	}
+	return nil
+}
+
+// ProgramType returns the program type called name, or nil.
+func (p *Platform) ProgramType(name string) *ProgramType {
+	for _, t := range p.ProgramTypes {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// HelperName returns the name of helper id, or "" if the platform has none.
+func (p *Platform) HelperName(id int32) string {
+	if h := p.Helpers[id]; h != nil {
+		return h.Name
+	}
+	return ""
+}
+
+// file is the on-disk form; see FORMAT.md.
+type file struct {
+	Platform     string            `json:"platform"`
+	MapTypes     map[string]string `json:"map_types"`
+	ProgramTypes []struct {
+		Name       string   `json:"name"`
+		Sections   []string `json:"sections"`
+		ResultBits int      `json:"result_bits"`
+		Context    struct {
+			Size   int     `json:"size"`
+			Fields []Field `json:"fields"`
+		} `json:"context"`
+	} `json:"program_types"`
+	Helpers []Helper `json:"helpers"`
+}
+
+//go:embed windows.json linux.json
+var builtin embed.FS
+
+var (
+	builtinOnce sync.Once
+	builtinErr  error
+	builtins    map[string]*Platform
+)
+
+// Get returns a built-in platform by name.
+func Get(name string) (*Platform, error) {
+	builtinOnce.Do(func() {
+		builtins = map[string]*Platform{}
+		for _, n := range []string{Windows, Linux} {
+			data, err := builtin.ReadFile(n + ".json")
+			if err == nil {
+				var p *Platform
+				p, err = parse(n+".json", data, &Platform{Name: n, MapKinds: map[uint32]ir.MapKind{}, Helpers: map[int32]*Helper{}})
+				builtins[n] = p
+			}
+			if err != nil {
+				builtinErr = fmt.Errorf("BUG: built-in platform %s: %w", n, err)
+				return
+			}
+		}
+	})
+	if builtinErr != nil {
+		return nil, builtinErr
+	}
+	p := builtins[name]
+	if p == nil {
+		return nil, fmt.Errorf("unknown platform %q (known: windows, linux)", name)
+	}
+	return p, nil
+}
+
+// Extend returns a copy of base with the program types, helpers and map
+// types of the description file at path added. A program type or helper
+// that base already has is an error: extensions add hooks, they do not
+// redefine the runtime's own.
+func Extend(base *Platform, path string) (*Platform, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p := &Platform{
+		Name:         base.Name,
+		ProgramTypes: append([]*ProgramType(nil), base.ProgramTypes...),
+		MapKinds:     map[uint32]ir.MapKind{},
+		Helpers:      map[int32]*Helper{},
+	}
+	for k, v := range base.MapKinds {
+		p.MapKinds[k] = v
+	}
+	for k, v := range base.Helpers {
+		p.Helpers[k] = v
+	}
+	return parse(path, data, p)
+}
+
+func parse(name string, data []byte, into *Platform) (*Platform, error) {
+	var f file
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if f.Platform != "" && f.Platform != into.Name {
+		return nil, fmt.Errorf("%s: describes platform %q, not %q", name, f.Platform, into.Name)
+	}
+	numbers := make([]string, 0, len(f.MapTypes))
+	for n := range f.MapTypes {
+		numbers = append(numbers, n)
+	}
+	sort.Strings(numbers)
+	for _, n := range numbers {
+		var num uint32
+		if _, err := fmt.Sscan(n, &num); err != nil {
+			return nil, fmt.Errorf("%s: map type number %q: %w", name, n, err)
+		}
+		kind, ok := ir.MapKindByName(f.MapTypes[n])
+		if !ok {
+			return nil, fmt.Errorf("%s: map type %s: unknown kind %q", name, n, f.MapTypes[n])
+		}
+		into.MapKinds[num] = kind
+	}
+	for _, t := range f.ProgramTypes {
+		if t.Name == "" || len(t.Sections) == 0 {
+			return nil, fmt.Errorf("%s: a program type needs a name and sections", name)
+		}
+		if into.ProgramType(t.Name) != nil {
+			return nil, fmt.Errorf("%s: program type %s is already defined", name, t.Name)
+		}
+		if t.ResultBits != 32 && t.ResultBits != 64 {
+			return nil, fmt.Errorf("%s: program type %s: result_bits must be 32 or 64", name, t.Name)
+		}
+		pt := &ProgramType{Name: t.Name, Sections: t.Sections, ResultBits: t.ResultBits,
+			Context: Context{Size: t.Context.Size, Fields: t.Context.Fields}}
+		for _, fld := range pt.Context.Fields {
+			switch fld.Kind {
+			case FieldScalar, FieldPacket, FieldPacketEnd, FieldPacketMeta:
+			default:
+				return nil, fmt.Errorf("%s: program type %s: field %s: unknown kind %q", name, t.Name, fld.Name, fld.Kind)
+			}
+			if fld.Offset < 0 || fld.Size <= 0 || fld.Offset+fld.Size > pt.Context.Size {
+				return nil, fmt.Errorf("%s: program type %s: field %s lies outside the %d-byte context", name, t.Name, fld.Name, pt.Context.Size)
+			}
+		}
+		into.ProgramTypes = append(into.ProgramTypes, pt)
+	}
+	for i := range f.Helpers {
+		h := f.Helpers[i]
+		if into.Helpers[h.ID] != nil {
+			return nil, fmt.Errorf("%s: helper %d is already defined as %s", name, h.ID, into.Helpers[h.ID].Name)
+		}
+		into.Helpers[h.ID] = &h
+	}
+	return into, nil
+}

@@ -1,0 +1,106 @@
+package platform
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bpf2native/bpf2native/ir"
+)
+
+func TestBuiltinSectionsSelectTypes(t *testing.T) {
+	for _, tc := range []struct {
+		platform, section, want string
+		bits                    int
+	}{
+		{Windows, "xdp", "xdp", 32},
+		{Windows, "xdp/drop", "xdp", 32},
+		{Windows, "xdp_test", "xdp_test", 32},
+		{Windows, "bind", "bind", 32},
+		{Windows, "cgroup/connect6", "sock_addr", 32},
+		{Windows, "sockops", "sock_ops", 32},
+		{Windows, "sample_ext", "sample", 64},
+		{Windows, "kprobe/foo", "", 0},
+		{Linux, "kprobe/sys_open", "kprobe", 64},
+		{Linux, "socket", "socket_filter", 32},
+		{Linux, "tc", "sched_cls", 32},
+		{Linux, "tracepoint/syscalls/x", "tracepoint", 64},
+		{Linux, "xdpfoo", "", 0},
+	} {
+		p, err := Get(tc.platform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := p.ProgramTypeFor(tc.section)
+		switch {
+		case tc.want == "" && got != nil:
+			t.Errorf("%s %q: got type %s, want none", tc.platform, tc.section, got.Name)
+		case tc.want != "" && (got == nil || got.Name != tc.want || got.ResultBits != tc.bits):
+			t.Errorf("%s %q: got %+v, want %s/%d bits", tc.platform, tc.section, got, tc.want, tc.bits)
+		}
+	}
+}
+
+func TestMapNumberingDiffersByPlatform(t *testing.T) {
+	win, _ := Get(Windows)
+	lin, _ := Get(Linux)
+	// 5 is a per-CPU array on ebpf-for-windows but a per-CPU hash on Linux.
+	if win.MapKinds[5] != ir.MapPerCPUArray || lin.MapKinds[5] != ir.MapPerCPUHash {
+		t.Errorf("type 5: windows %v, linux %v", win.MapKinds[5], lin.MapKinds[5])
+	}
+	if win.MapKinds[13] != ir.MapRingBuf || lin.MapKinds[27] != ir.MapRingBuf {
+		t.Errorf("ringbuf numbering wrong")
+	}
+	if win.HelperName(5) != "bpf_tail_call" || lin.HelperName(12) != "bpf_tail_call" {
+		t.Errorf("tail call ids: windows 5 = %q, linux 12 = %q", win.HelperName(5), lin.HelperName(12))
+	}
+}
+
+func TestContextPacketFields(t *testing.T) {
+	win, _ := Get(Windows)
+	xdp := win.ProgramType("xdp")
+	data, ok1 := xdp.Context.FieldOf(FieldPacket)
+	end, ok2 := xdp.Context.FieldOf(FieldPacketEnd)
+	if !ok1 || !ok2 || data.Offset != 0 || end.Offset != 8 || data.Size != 8 {
+		t.Errorf("windows xdp_md: data %+v end %+v", data, end)
+	}
+}
+
+func TestExtend(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "ext.json")
+	os.WriteFile(good, []byte(`{"program_types": [{"name": "my_hook", "sections": ["myhook"], "result_bits": 32,
+		"context": {"size": 16, "fields": [{"name": "a", "offset": 0, "size": 8, "kind": "packet"}]}}],
+		"helpers": [{"id": 65536, "name": "my_helper"}]}`), 0o644)
+	win, _ := Get(Windows)
+	ext, err := Extend(win, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext.ProgramTypeFor("myhook/x") == nil || ext.HelperName(65536) != "my_helper" {
+		t.Error("extension not applied")
+	}
+	if win.ProgramTypeFor("myhook") != nil || win.HelperName(65536) != "" {
+		t.Error("extension leaked into the built-in platform")
+	}
+
+	for name, body := range map[string]string{
+		"redefine.json":  `{"program_types": [{"name": "xdp", "sections": ["x"], "result_bits": 32, "context": {"size": 8}}]}`,
+		"outside.json":   `{"program_types": [{"name": "t", "sections": ["t"], "result_bits": 32, "context": {"size": 8, "fields": [{"name": "f", "offset": 4, "size": 8, "kind": "scalar"}]}}]}`,
+		"bits.json":      `{"program_types": [{"name": "t", "sections": ["t"], "result_bits": 16, "context": {"size": 8}}]}`,
+		"helper.json":    `{"helpers": [{"id": 1, "name": "again"}]}`,
+		"unknown.json":   `{"colour": "blue"}`,
+		"kind.json":      `{"map_types": {"99": "tree"}}`,
+		"garbage.json":   `{{{`,
+		"otherplat.json": `{"platform": "linux"}`,
+	} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(body), 0o644)
+		if _, err := Extend(win, path); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := Extend(win, filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("missing file accepted")
+	}
+}

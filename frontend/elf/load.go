@@ -33,6 +33,10 @@ var errInternal = errors.New("internal error")
 // they are parsed.
 const MaxObjectSize = 256 << 20
 
+// MaxGlobalSize bounds a zero-initialised section (.bss), which occupies no
+// bytes in the file and would otherwise let a tiny object demand gigabytes.
+const MaxGlobalSize = 64 << 20
+
 // rdonlyProg is BPF_F_RDONLY_PROG, the flag cilium/ebpf sets on .rodata.
 const rdonlyProg = 1 << 7
 
@@ -155,6 +159,13 @@ func checkELF(data []byte) error {
 		nsyms = int(symtab.Size / symtab.Entsize)
 	}
 	for _, sec := range f.Sections {
+		switch {
+		case sec.Type == elf.SHT_NOBITS && sec.Size > MaxGlobalSize:
+			return fmt.Errorf("section %s: %d bytes of zero-initialised data exceed the limit of %d", sec.Name, sec.Size, MaxGlobalSize)
+		case sec.Type != elf.SHT_NOBITS && sec.Type != elf.SHT_NULL &&
+			(sec.Offset > uint64(len(data)) || sec.Size > uint64(len(data))-sec.Offset):
+			return fmt.Errorf("section %s: %d bytes at offset %d lie outside the %d-byte file", sec.Name, sec.Size, sec.Offset, len(data))
+		}
 		switch sec.Type {
 		case elf.SHT_RELA:
 			return fmt.Errorf("section %s: RELA relocations are not used by eBPF objects", sec.Name)

@@ -154,6 +154,11 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 			binary.LittleEndian.PutUint64(b[sectionHeader(t, b, i)+24:], uint64(len(b))+4096)
 			return b
 		}), ""},
+		{"absurd .bss", mutate(func(b []byte) []byte {
+			i, _ := findSection(t, b, func(s *elf.Section) bool { return s.Type == elf.SHT_NOBITS })
+			binary.LittleEndian.PutUint64(b[sectionHeader(t, b, i)+32:], 1<<31)
+			return b
+		}), "exceed the limit"},
 		{"relocation outside its section", mutate(func(b []byte) []byte {
 			_, s := findSection(t, b, relSection)
 			binary.LittleEndian.PutUint64(b[s.Offset:], 1<<40)

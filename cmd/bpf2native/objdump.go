@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bpf2native/bpf2native/ir"
+)
+
+func objdumpCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "objdump",
+		Usage:     "disassemble programs, interleaved with their source lines",
+		ArgsUsage: "OBJ",
+		Flags: append(platformFlags(),
+			&cli.StringFlag{Name: "program", Usage: "only the program called `NAME`"}),
+		Action: func(c *cli.Context) error {
+			mod, plat, err := loadObject(c)
+			if err != nil {
+				return err
+			}
+			sel, err := selectPrograms(mod, c.String("program"))
+			if err != nil {
+				return err
+			}
+			w := c.App.Writer
+			for n, i := range sel {
+				p := mod.Programs[i]
+				if n > 0 {
+					fmt.Fprintln(w)
+				}
+				fmt.Fprintf(w, "program %s (section %s, type %s)\n", p.Name, p.Section, p.Type)
+				for _, fn := range p.Funcs {
+					fmt.Fprintf(w, "\n<%s>:\n", fn.Name)
+					var last ir.Position
+					for k := fn.Start; k < fn.End; k++ {
+						ins := &p.Insns[k]
+						// Print a source line when it changes, as llvm-objdump -S does.
+						if ins.Pos.Known() && (ins.Pos.File != last.File || ins.Pos.Line != last.Line) {
+							fmt.Fprintf(w, "; %s:%d: %s\n", ins.Pos.File, ins.Pos.Line, ins.Pos.Text)
+							last = ins.Pos
+						}
+						fmt.Fprintf(w, "%6d: %s\n", ins.Slot, mod.FormatInstruction(p, k, plat.HelperName))
+					}
+				}
+			}
+			return nil
+		},
+	}
+}

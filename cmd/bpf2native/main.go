@@ -39,7 +39,15 @@ func main() {
 // run is main without the process: tests call it directly.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := newApp(stdin, stdout, stderr)
+	unknown := false
+	app.CommandNotFound = func(_ *cli.Context, name string) {
+		fmt.Fprintf(stderr, "bpf2native: unknown command %q\n", name)
+		unknown = true
+	}
 	err := app.Run(args)
+	if unknown {
+		return exitUsage
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -72,9 +80,6 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		HideHelpCommand: true,
 		OnUsageError:    onUsage,
 		ExitErrHandler:  func(*cli.Context, error) {},
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(stderr, "bpf2native: unknown command %q\n", name)
-		},
 		Commands: []*cli.Command{
 			inspectCommand(),
 			objdumpCommand(),

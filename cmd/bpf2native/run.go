@@ -25,6 +25,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "program", Usage: "the program called `NAME` (needed when the object has several)"},
 			&cli.StringFlag{Name: "input", Usage: "`FILE` holding the packet (or, for types without one, the data the context points to); - for stdin"},
 			&cli.IntFlag{Name: "repeat", Value: 1, Usage: "run `N` times (maps keep their contents); prints the last result"},
+			&cli.StringFlag{Name: "output", Usage: "write the packet as the (last) run left it to `FILE`"},
 			&cli.BoolFlag{Name: "json", Usage: "print program, r0, result and ns per run as JSON"},
 		),
 		Action: func(c *cli.Context) error {
@@ -62,9 +63,10 @@ func runCommand() *cli.Command {
 			}
 			var r0 uint64
 			var elapsed time.Duration
+			var ctx *host.Context
 			for i := 0; i < repeat; i++ {
 				// Each run gets a fresh context, as each packet does at the hook.
-				ctx, err := host.NewContext(pt, input, nil)
+				ctx, err = host.NewContext(pt, input, nil)
 				if err != nil {
 					return fmt.Errorf("%s: program %s: %w", mod.Source, p.Name, err)
 				}
@@ -73,6 +75,11 @@ func runCommand() *cli.Command {
 				elapsed += time.Since(start)
 				if err != nil {
 					return fmt.Errorf("%s: %w", mod.Source, err)
+				}
+			}
+			if out := c.String("output"); out != "" {
+				if err := writeFileAtomic(out, ctx.Packet()); err != nil {
+					return err
 				}
 			}
 			result := resultOf(pt, r0)

@@ -61,10 +61,18 @@ static void die(const char *what)
 	exit(2);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	uint8_t hdr[4];
 	size_t got;
+
+	/* --width prints the entry's return width in bits, so a comparison with
+	 * r0 knows how many of its bits the C function defines. */
+	if (argc == 2 && strcmp(argv[1], "--width") == 0) {
+		ctx_t probe;
+		printf("%u\n", (unsigned)(8 * sizeof(ENTRY(&probe))));
+		return 0;
+	}
 
 	while ((got = fread(hdr, 1, sizeof(hdr), stdin)) == sizeof(hdr)) {
 		uint32_t len = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 |

@@ -132,7 +132,9 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 	mutate := func(f func(b []byte) []byte) []byte {
 		return f(append([]byte(nil), good...))
 	}
-	relSection := func(s *elf.Section) bool { return s.Type == elf.SHT_REL && strings.HasPrefix(s.Name, ".rel") && s.Size > 0 }
+	relSection := func(s *elf.Section) bool {
+		return s.Type == elf.SHT_REL && strings.HasPrefix(s.Name, ".rel") && s.Size > 0
+	}
 	for _, tc := range []struct {
 		name string
 		data []byte
@@ -145,12 +147,16 @@ func TestMalformedObjectsAreRefused(t *testing.T) {
 		{"32-bit class", mutate(func(b []byte) []byte { b[4] = byte(elf.ELFCLASS32); return b }), ""},
 		{"executable", mutate(func(b []byte) []byte { binary.LittleEndian.PutUint16(b[16:], uint16(elf.ET_EXEC)); return b }), "relocatable"},
 		{"absurd section size", mutate(func(b []byte) []byte {
-			i, _ := findSection(t, b, func(s *elf.Section) bool { return s.Type == elf.SHT_PROGBITS && s.Flags&elf.SHF_EXECINSTR != 0 && s.Size > 0 })
+			i, _ := findSection(t, b, func(s *elf.Section) bool {
+				return s.Type == elf.SHT_PROGBITS && s.Flags&elf.SHF_EXECINSTR != 0 && s.Size > 0
+			})
 			binary.LittleEndian.PutUint64(b[sectionHeader(t, b, i)+32:], 1<<60)
 			return b
 		}), ""},
 		{"section past the end", mutate(func(b []byte) []byte {
-			i, _ := findSection(t, b, func(s *elf.Section) bool { return s.Type == elf.SHT_PROGBITS && s.Flags&elf.SHF_EXECINSTR != 0 && s.Size > 0 })
+			i, _ := findSection(t, b, func(s *elf.Section) bool {
+				return s.Type == elf.SHT_PROGBITS && s.Flags&elf.SHF_EXECINSTR != 0 && s.Size > 0
+			})
 			binary.LittleEndian.PutUint64(b[sectionHeader(t, b, i)+24:], uint64(len(b))+4096)
 			return b
 		}), ""},

@@ -1,0 +1,80 @@
+package ssa
+
+import "fmt"
+
+// copyelim makes every use of a copy use the copied value, turns trivial
+// phis (whose arguments are one value, or the phi itself) into copies until
+// none is left, and deletes the copies.
+func copyelim(f *Func) {
+	for changed := true; changed; {
+		changed = false
+		for _, b := range f.Blocks {
+			for _, v := range b.Values {
+				if v.Op != OpPhi {
+					continue
+				}
+				if w := trivialPhi(v); w != nil {
+					v.copyOf(w)
+					changed = true
+				}
+			}
+		}
+	}
+	for _, b := range f.Blocks {
+		for _, v := range b.Values {
+			for i, a := range v.Args {
+				v.Args[i] = copySource(a)
+			}
+		}
+		for i, c := range b.Controls {
+			b.Controls[i] = copySource(c)
+		}
+	}
+	for _, b := range f.Blocks {
+		kept := b.Values[:0]
+		for _, v := range b.Values {
+			if v.Op == OpCopy {
+				v.dead()
+				continue
+			}
+			kept = append(kept, v)
+		}
+		clear(b.Values[len(kept):])
+		b.Values = kept
+	}
+}
+
+// trivialPhi returns the one value phi v merges, or nil if it merges
+// several.
+func trivialPhi(v *Value) *Value {
+	var w *Value
+	for _, a := range v.Args {
+		a = copySource(a)
+		if a == v || a == w {
+			continue
+		}
+		if w != nil {
+			return nil
+		}
+		w = a
+	}
+	return w
+}
+
+// copySource follows a chain of copies to the value copied.
+func copySource(v *Value) *Value {
+	for n := 0; v.Op == OpCopy; n++ {
+		if n > 1<<20 {
+			panic(fmt.Sprintf("BUG: cycle of copies through v%d", v.ID))
+		}
+		v = v.Args[0]
+	}
+	return v
+}
+
+// dead detaches a value that has been removed from its block.
+func (v *Value) dead() {
+	clear(v.Args)
+	v.Args = nil
+	v.Block = nil
+}

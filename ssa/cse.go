@@ -1,0 +1,52 @@
+package ssa
+
+// cse replaces a value by an equal one that dominates it. Two values are
+// equal when they have the same op, type, immediates and arguments (in
+// either order for commutative ops) and the op has no side effects. Loads
+// qualify: their memory argument is part of the key, so two loads are
+// merged only when no store, call or atomic separates them.
+func cse(f *Func) {
+	type key struct {
+		op       Op
+		typ      Type
+		aux, off int64
+		args     [3]ID
+	}
+	dom := newDomTree(f)
+	avail := map[key]*Value{}
+	var walk func(b *Block)
+	walk = func(b *Block) {
+		var added []key
+		for _, v := range b.Values {
+			info := v.Op.Info()
+			if info.SideEffects || len(v.Args) > 3 || v.Type == TypeTuple {
+				continue
+			}
+			switch v.Op {
+			case OpPhi, OpCopy, OpFwdRef, OpInitMem, OpFP, OpUndef:
+				continue
+			}
+			k := key{op: v.Op, typ: v.Type, aux: v.Aux, off: v.Off}
+			for i, a := range v.Args {
+				k.args[i] = a.ID + 1 // 0 means no argument
+			}
+			if info.Commutative && k.args[0] > k.args[1] {
+				k.args[0], k.args[1] = k.args[1], k.args[0]
+			}
+			if w := avail[k]; w != nil {
+				v.copyOf(w)
+				continue
+			}
+			avail[k] = v
+			added = append(added, k)
+		}
+		for _, c := range dom.children[b.ID] {
+			walk(c)
+		}
+		for _, k := range added {
+			delete(avail, k)
+		}
+	}
+	walk(f.Entry())
+	copyelim(f)
+}

@@ -84,6 +84,138 @@ func (c *Context) FieldOf(k FieldKind) (Field, bool) {
 type Helper struct {
 	ID   int32  `json:"id"`
 	Name string `json:"name"`
+	// Args and Ret are the helper's prototype, what the verifier checks a
+	// call against; a helper without Ret has no prototype and may not be
+	// called. Args lists r1, r2, ... in order; registers beyond it are not
+	// read.
+	Args []ArgKind `json:"args,omitempty"`
+	Ret  RetKind   `json:"ret,omitempty"`
+	// RetSizeArg is, for a Ret of RetMemOrNull, the index into Args of the
+	// constant argument giving the returned memory's size.
+	RetSizeArg int `json:"ret_size_arg,omitempty"`
+	// ChangesPacket marks helpers that may move or resize the packet,
+	// after which every packet pointer the program holds is stale.
+	ChangesPacket bool `json:"changes_packet,omitempty"`
+}
+
+// HasPrototype reports whether the helper's prototype is known.
+func (h *Helper) HasPrototype() bool { return h.Ret != "" }
+
+// ArgKind says what a helper argument must be.
+type ArgKind string
+
+const (
+	// ArgAnything is any initialised value, pointers included (the helper
+	// only prints or compares it).
+	ArgAnything ArgKind = "anything"
+	// ArgScalar is a number.
+	ArgScalar ArgKind = "scalar"
+	// ArgCtx is the program's context pointer, unmoved.
+	ArgCtx ArgKind = "ctx"
+	// ArgMap is a map, as an lddw of a map gives it.
+	ArgMap ArgKind = "map"
+	// ArgProgArray is a program-array map (tail calls).
+	ArgProgArray ArgKind = "prog_array"
+	// ArgMapKey points to the map's key size of initialised memory; the
+	// map is the nearest preceding ArgMap or ArgProgArray argument.
+	ArgMapKey ArgKind = "map_key"
+	// ArgMapValue points to the map's value size of initialised memory.
+	ArgMapValue ArgKind = "map_value"
+	// ArgUninitMapValue points to the map's value size of writable memory
+	// that the helper fills.
+	ArgUninitMapValue ArgKind = "uninit_map_value"
+	// ArgMem points to initialised readable memory whose size is the next
+	// argument (an ArgSize or ArgSizeOrZero).
+	ArgMem ArgKind = "mem"
+	// ArgMemOrNull is ArgMem or a null pointer (then the size is 0).
+	ArgMemOrNull ArgKind = "mem_or_null"
+	// ArgUninitMem points to writable memory, which may be uninitialised,
+	// of the size the next argument gives; the helper fills it.
+	ArgUninitMem ArgKind = "uninit_mem"
+	// ArgSize is a number in [1, ...]: the size of the previous argument.
+	ArgSize ArgKind = "size"
+	// ArgSizeOrZero is a number in [0, ...].
+	ArgSizeOrZero ArgKind = "size_or_zero"
+	// ArgConstSize is a constant number, the size of memory the helper
+	// returns (see RetSizeArg).
+	ArgConstSize ArgKind = "const_size"
+)
+
+// RetKind says what a helper leaves in r0.
+type RetKind string
+
+const (
+	// RetScalar is a number.
+	RetScalar RetKind = "scalar"
+	// RetMapValueOrNull points to a value of the map the first argument
+	// names, or is null.
+	RetMapValueOrNull RetKind = "map_value_or_null"
+	// RetMemOrNull points to memory of the size argument RetSizeArg gives,
+	// or is null.
+	RetMemOrNull RetKind = "mem_or_null"
+	// RetOpaqueOrNull is a pointer the program may compare with null and
+	// pass back to helpers but not dereference (sockets, tasks).
+	RetOpaqueOrNull RetKind = "opaque_or_null"
+)
+
+func (k ArgKind) valid() bool {
+	switch k {
+	case ArgAnything, ArgScalar, ArgCtx, ArgMap, ArgProgArray, ArgMapKey, ArgMapValue, ArgUninitMapValue,
+		ArgMem, ArgMemOrNull, ArgUninitMem, ArgSize, ArgSizeOrZero, ArgConstSize:
+		return true
+	}
+	return false
+}
+
+// IsMem reports whether k is a pointer sized by the next argument.
+func (k ArgKind) IsMem() bool { return k == ArgMem || k == ArgMemOrNull || k == ArgUninitMem }
+
+// IsSize reports whether k is the size of the previous argument.
+func (k ArgKind) IsSize() bool { return k == ArgSize || k == ArgSizeOrZero }
+
+// checkPrototype reports what is inconsistent in h's prototype.
+func (h *Helper) checkPrototype() error {
+	if h.Ret == "" {
+		if len(h.Args) > 0 || h.RetSizeArg != 0 || h.ChangesPacket {
+			return fmt.Errorf("helper %d (%s): args without ret", h.ID, h.Name)
+		}
+		return nil
+	}
+	switch h.Ret {
+	case RetScalar, RetMapValueOrNull, RetMemOrNull, RetOpaqueOrNull:
+	default:
+		return fmt.Errorf("helper %d (%s): unknown return kind %q", h.ID, h.Name, h.Ret)
+	}
+	if len(h.Args) > 5 {
+		return fmt.Errorf("helper %d (%s): %d arguments, at most 5", h.ID, h.Name, len(h.Args))
+	}
+	hasMap := false
+	for i, a := range h.Args {
+		switch {
+		case !a.valid():
+			return fmt.Errorf("helper %d (%s): argument %d: unknown kind %q", h.ID, h.Name, i+1, a)
+		case a.IsMem() && (i+1 >= len(h.Args) || !h.Args[i+1].IsSize()):
+			return fmt.Errorf("helper %d (%s): argument %d (%s) must be followed by its size", h.ID, h.Name, i+1, a)
+		case a.IsSize() && (i == 0 || !h.Args[i-1].IsMem()):
+			return fmt.Errorf("helper %d (%s): argument %d (%s) follows no memory argument", h.ID, h.Name, i+1, a)
+		case (a == ArgMapKey || a == ArgMapValue || a == ArgUninitMapValue) && !hasMap:
+			return fmt.Errorf("helper %d (%s): argument %d (%s) follows no map argument", h.ID, h.Name, i+1, a)
+		}
+		if a == ArgMap || a == ArgProgArray {
+			hasMap = true
+		}
+	}
+	if h.Ret == RetMapValueOrNull && !hasMap {
+		return fmt.Errorf("helper %d (%s): returns a map value but takes no map", h.ID, h.Name)
+	}
+	if h.Ret == RetMemOrNull {
+		if h.RetSizeArg < 0 || h.RetSizeArg >= len(h.Args) || h.Args[h.RetSizeArg] != ArgConstSize {
+			return fmt.Errorf("helper %d (%s): ret_size_arg must name a const_size argument", h.ID, h.Name)
+		}
+	} else if h.RetSizeArg != 0 {
+		return fmt.Errorf("helper %d (%s): ret_size_arg without a mem_or_null return", h.ID, h.Name)
+	}
+	return nil
 }
 
 // ProgramTypeFor returns the program type a section selects, or nil.
@@ -245,6 +377,9 @@ func parse(name string, data []byte, into *Platform) (*Platform, error) {
 	}
 	for i := range f.Helpers {
 		h := f.Helpers[i]
+		if err := h.checkPrototype(); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 		if into.Helpers[h.ID] != nil {
 			return nil, fmt.Errorf("%s: helper %d is already defined as %s", name, h.ID, into.Helpers[h.ID].Name)
 		}

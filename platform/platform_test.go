@@ -104,3 +104,58 @@ func TestExtend(t *testing.T) {
 		t.Error("missing file accepted")
 	}
 }
+
+func TestHelperPrototypes(t *testing.T) {
+	for _, name := range []string{Windows, Linux} {
+		p, err := Get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lookup := p.Helpers[1]
+		if !lookup.HasPrototype() || lookup.Ret != RetMapValueOrNull || len(lookup.Args) != 2 ||
+			lookup.Args[0] != ArgMap || lookup.Args[1] != ArgMapKey {
+			t.Errorf("%s: map lookup prototype %+v", name, lookup)
+		}
+		for id, h := range p.Helpers {
+			if err := h.checkPrototype(); err != nil {
+				t.Errorf("%s: helper %d: %v", name, id, err)
+			}
+		}
+	}
+	win, _ := Get(Windows)
+	for id, h := range win.Helpers {
+		if !h.HasPrototype() {
+			t.Errorf("windows helper %d (%s) has no prototype", id, h.Name)
+		}
+	}
+	lin, _ := Get(Linux)
+	if h := lin.Helpers[44]; !h.ChangesPacket {
+		t.Errorf("bpf_xdp_adjust_head does not change the packet")
+	}
+	if h := lin.Helpers[131]; h.Ret != RetMemOrNull || h.RetSizeArg != 1 {
+		t.Errorf("bpf_ringbuf_reserve: %+v", h)
+	}
+
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"memnosize.json": `{"helpers": [{"id": 70000, "name": "h", "args": ["mem", "scalar"], "ret": "scalar"}]}`,
+		"sizefirst.json": `{"helpers": [{"id": 70000, "name": "h", "args": ["size"], "ret": "scalar"}]}`,
+		"keynomap.json":  `{"helpers": [{"id": 70000, "name": "h", "args": ["map_key"], "ret": "scalar"}]}`,
+		"badret.json":    `{"helpers": [{"id": 70000, "name": "h", "ret": "pointer"}]}`,
+		"badarg.json":    `{"helpers": [{"id": 70000, "name": "h", "args": ["whatever"], "ret": "scalar"}]}`,
+		"argsnoret.json": `{"helpers": [{"id": 70000, "name": "h", "args": ["scalar"]}]}`,
+		"retsize.json":   `{"helpers": [{"id": 70000, "name": "h", "args": ["map", "scalar"], "ret": "mem_or_null", "ret_size_arg": 1}]}`,
+		"sixargs.json":   `{"helpers": [{"id": 70000, "name": "h", "args": ["scalar","scalar","scalar","scalar","scalar","scalar"], "ret": "scalar"}]}`,
+	} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, []byte(body), 0o644)
+		if _, err := Extend(win, path); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	good := filepath.Join(dir, "good.json")
+	os.WriteFile(good, []byte(`{"helpers": [{"id": 70000, "name": "h", "args": ["ctx", "uninit_mem", "size"], "ret": "scalar"}]}`), 0o644)
+	if _, err := Extend(win, good); err != nil {
+		t.Error(err)
+	}
+}

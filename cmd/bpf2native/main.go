@@ -83,6 +83,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			inspectCommand(),
 			objdumpCommand(),
+			verifyCommand(),
 			runCommand(),
 			conformanceCommand(),
 			conformancePluginCommand(),

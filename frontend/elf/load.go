@@ -358,6 +358,18 @@ func convertProgram(ps *ebpf.ProgramSpec, mapIndex map[string]int) (*ir.Program,
 	if err != nil {
 		return nil, err
 	}
+	// A BTF line record covers every instruction up to the next record, but
+	// cilium/ebpf attaches it to the first one only.
+	for _, fn := range p.Funcs {
+		var pos ir.Position
+		for i := fn.Start; i < fn.End; i++ {
+			if p.Insns[i].Pos.Known() {
+				pos = p.Insns[i].Pos
+			} else {
+				p.Insns[i].Pos = pos
+			}
+		}
+	}
 	p.Section = ps.SectionName
 	for idx := range refs {
 		p.MapRefs = append(p.MapRefs, idx)

@@ -75,6 +75,31 @@ func (r *Region) Bytes(addr, n uint64, write bool) ([]byte, error) {
 	return r.mem[off : off+n : off+n], nil
 }
 
+// Window returns the span of r around addr inside which Bytes accepts every
+// read, so that an engine can cache it and check later accesses with two
+// comparisons: the whole region, or for a strided region the one live
+// element holding addr. Writes are accepted in the span too when writable
+// is set. ok is false when addr is outside r, when r is a context (checked
+// field by field) or when addr's element has been deleted. A window goes
+// stale when an element is deleted or reinserted, so engines must drop it
+// whenever something that may change the map runs (a helper call).
+func (r *Region) Window(addr uint64) (lo uint64, b []byte, writable, ok bool) {
+	off := addr - r.Addr
+	if off >= r.Size || r.ctx != nil {
+		return 0, nil, false, false
+	}
+	start, end := uint64(0), r.Size
+	if r.Stride != 0 {
+		slot := off / r.Stride
+		if r.Live != nil && !r.Live(slot) {
+			return 0, nil, false, false
+		}
+		start = slot * r.Stride
+		end = min(start+r.Stride, r.Size)
+	}
+	return r.Addr + start, r.mem[start:end:end], r.Writable, true
+}
+
 // RegionSet finds the region holding an address among regions that do not
 // overlap.
 type RegionSet struct {

@@ -14,7 +14,9 @@ var ErrUnsupported = errors.New("unsupported")
 
 // Internal opcodes, one per behaviour so that the run loop never decodes.
 // ALU operations come in groups of four: 64-bit immediate, 64-bit register,
-// 32-bit immediate, 32-bit register; conditional jumps likewise.
+// 32-bit immediate, 32-bit register; conditional jumps likewise. There are
+// fewer than 256 of them, so that an opcode is one byte and the run loop's
+// switch compiles to a single bounds-checked jump table.
 const (
 	opAdd uint8 = iota * 4
 	opSub
@@ -97,14 +99,93 @@ const (
 	opLdIndB
 	opLdIndH
 	opLdIndW
-	opCount
+
+	// Accesses to [r10+off] where the whole access lies in the current
+	// frame. r10 is read-only, so the address is always that frame's top
+	// plus off and needs no check at run time: tgt holds the offset in the
+	// frame, StackSize+off. Other r10 accesses (into a caller's frame, or
+	// out of bounds) keep the checked forms above.
+	opLdxStackB
+	opLdxStackH
+	opLdxStackW
+	opLdxStackDW
+	opStStackB
+	opStStackH
+	opStStackW
+	opStStackDW
+	opStxStackB
+	opStxStackH
+	opStxStackW
+	opStxStackDW
+
+	opsPlain
 )
+
+// Superinstructions, fused at pre-decode time from the most frequent pairs
+// in the testdata kernels. The fused form replaces only the first
+// instruction of the pair; the second stays in place, since it may be a jump
+// target, and the fused one skips it. Execution counts therefore stay exact
+// (see run), and a fault in the second half is reported at its own slot.
+const (
+	// mov dst, a; <alu> dst, src|imm becomes the three-address
+	// dst = a <alu> src|imm. Groups of four variants, named by the ALU
+	// operation's group; the mov is 64-bit, or 32-bit when the ALU
+	// operation is.
+	opMovAdd = opsPlain + iota*4
+	opMovSub
+	opMovMul
+	opMovOr
+	opMovAnd
+	opMovXor
+	opMovLsh
+	opMovRsh
+	opMovArsh
+	// add dst, imm (64-bit) followed by a conditional jump, the loop
+	// counter pattern; the jump is read from the next instruction. Groups of
+	// four variants, named by the jump's group and variant; only the
+	// unsigned and equality jumps, which are the frequent ones, since
+	// opcodes must fit in a byte.
+	opAddJeq
+	opAddJgt
+	opAddJge
+	opAddJne
+	opAddJlt
+	opAddJle
+	// mov dst, a; add dst, imm; and a conditional jump: the bounds check
+	// pattern (p+n > end). Grouped like the add+jump forms, whose case the
+	// run loop falls through to.
+	opMovAddJeq
+	opMovAddJgt
+	opMovAddJge
+	opMovAddJne
+	opMovAddJlt
+	opMovAddJle
+	opsFused
+)
+
+// addJumpFused maps a conditional jump group to its add-fused group; the
+// mov+add+jump group is at a fixed distance.
+var addJumpFused = map[uint8]uint8{
+	opJeq: opAddJeq, opJgt: opAddJgt, opJge: opAddJge, opJne: opAddJne, opJlt: opAddJlt, opJle: opAddJle,
+}
+
+const movAddJumpDistance = opMovAddJeq - opAddJeq
+
+// movFused maps a plain ALU group to its mov-fused group.
+var movFused = map[uint8]uint8{
+	opAdd: opMovAdd, opSub: opMovSub, opMul: opMovMul, opOr: opMovOr, opAnd: opMovAnd,
+	opXor: opMovXor, opLsh: opMovLsh, opRsh: opMovRsh, opArsh: opMovArsh,
+}
 
 // inst is one pre-decoded instruction.
 type inst struct {
 	op, dst, src uint8
+	// a is the register holding the first operand of a binary ALU
+	// operation: dst, or the mov's source in a fused mov+ALU pair.
+	a uint8
 	// tgt is the index of a jump or local call target, the map index of a
-	// map load, or a memory access's signed offset.
+	// map load, or a memory access's signed offset (its offset in the
+	// current frame for the stack forms).
 	tgt int32
 	imm uint64
 }
@@ -151,6 +232,7 @@ func Compile(mod *ir.Module, p *ir.Program) (*Code, error) {
 			c.slots = append(c.slots, int32(ins.Slot))
 			c.pos = append(c.pos, ins.Pos)
 		}
+		fuse(c.insns[newIndex[f.Start]:])
 		last := p.Insns[f.End-1]
 		c.insns = append(c.insns, inst{op: opFellOff, tgt: int32(fi)})
 		c.slots = append(c.slots, int32(last.Slot+int(last.Width())))
@@ -220,6 +302,7 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 				v += 2
 			}
 			in.op = base + v
+			in.a = in.dst
 			switch {
 			case reg:
 			case wide:
@@ -299,10 +382,14 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 		if in.op == 0 {
 			return in, fmt.Errorf("%w: sign-extending 64-bit load", ir.ErrMalformed)
 		}
+		if raw&0xe0 != 0x80 {
+			in = onStack(in, in.src, opLdxB, opLdxStackB)
+		}
 	case 0x02: // ST
 		writesDst = false
 		in.op = [4]uint8{opStW, opStH, opStB, opStDW}[(raw>>3)&3]
 		in.tgt, in.imm = int32(ins.Offset), uint64(imm)
+		in = onStack(in, in.dst, opStB, opStStackB)
 	case 0x03: // STX
 		writesDst = false
 		in.tgt = int32(ins.Offset)
@@ -314,12 +401,67 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 			}
 		} else {
 			in.op = [4]uint8{opStxW, opStxH, opStxB, opStxDW}[(raw>>3)&3]
+			in = onStack(in, in.dst, opStxB, opStxStackB)
 		}
 	}
 	if writesDst && in.dst == 10 {
 		return in, fmt.Errorf("%w: r10 is read-only", ir.ErrMalformed)
 	}
 	return in, nil
+}
+
+// onStack turns a checked access of the B/H/W/DW family starting at plain
+// into its unchecked form of the family starting at stack when the base
+// register is r10 and the whole access lies in the current frame.
+func onStack(in inst, base, plain, stack uint8) inst {
+	n := int32(1) << (in.op - plain) // B, H, W, DW are consecutive
+	if base == 10 && in.tgt >= -StackSize && in.tgt+n <= 0 {
+		in.op, in.tgt = stack+(in.op-plain), StackSize+in.tgt
+	}
+	return in
+}
+
+// fuse replaces the first instruction of each fusable pair in the insns of
+// one function (followed by its trap) by a superinstruction. Decisions look
+// at the plain forms only, so a pair's second instruction may itself start a
+// pair.
+func fuse(insns []inst) {
+	plain := append([]inst(nil), insns...)
+	// addJump returns the add+jump form of y, an add dst, imm followed by z.
+	addJump := func(y, z inst) (uint8, bool) {
+		if y.op != opAdd+v64Imm || z.op < opJeq || z.op >= opsGrouped {
+			return 0, false
+		}
+		f, ok := addJumpFused[z.op&^3]
+		return f + z.op&3, ok
+	}
+	for i := 0; i+1 < len(plain); i++ {
+		x, y := plain[i], plain[i+1]
+		if x.op != opMov+v64Reg && x.op != opMov+v32Reg {
+			if f, ok := addJump(x, y); ok {
+				insns[i].op = f
+			}
+			continue
+		}
+		if y.op >= opMov || y.dst != x.dst {
+			continue
+		}
+		if i+2 < len(plain) && x.op == opMov+v64Reg {
+			if f, ok := addJump(y, plain[i+2]); ok {
+				insns[i] = inst{op: f + movAddJumpDistance, dst: y.dst, a: x.src, imm: y.imm}
+				continue
+			}
+		}
+		g, v := y.op&^3, y.op&3
+		f, ok := movFused[g]
+		// A 32-bit mov zero-extends, which only a 32-bit operation
+		// ignores; a register operand that is dst itself would read the
+		// mov's result, not the original.
+		if !ok || (x.op == opMov+v32Reg && v < v32Imm) || ((v == v64Reg || v == v32Reg) && y.src == y.dst) {
+			continue
+		}
+		insns[i] = inst{op: f + v, dst: y.dst, src: y.src, a: x.src, imm: y.imm}
+	}
 }
 
 func pick[T any](c bool, a, b T) T {

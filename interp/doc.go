@@ -13,6 +13,11 @@
 //
 // Programs are pre-decoded once (Compile) into a compact form with jump
 // targets resolved to indices, immediates widened and one dense opcode per
-// behaviour, so the run loop is a single switch over registers held in a
-// local array.
+// behaviour, so the run loop is a single switch. Pre-decoding also picks
+// unchecked forms for stack accesses at constant r10 offsets that provably
+// stay in the current frame, and fuses the most frequent instruction pairs
+// (mov+ALU into a three-address operation, add+conditional jump,
+// mov+add+conditional jump) into superinstructions. Other accesses are
+// checked inline against the stack and the windows of the last two regions
+// accessed, and against every region otherwise.
 package interp

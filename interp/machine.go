@@ -1,16 +1,26 @@
 package interp
 
-// The grouped ALU, jump, load and store cases of run follow one pattern each
-// (they were written from a table); keep them uniform when editing.
+// The run loop is shaped for Go's compiler, which has no computed goto and
+// spills every value that is live across a call at the point the value is
+// defined. The loop-carried state is therefore just pc and k (see run), both
+// kept in registers; everything else lives in the machine and is loaded where
+// a case needs it. Cases that call out save pc and k in the machine first and
+// reload them after the call, so the compiler never has to spill them at the
+// top of the loop; the cases that cannot fault make no calls at all.
+//
+// The grouped ALU, jump, load and store cases follow one pattern each; they
+// were written from a table, so keep them uniform when editing.
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"sync/atomic"
 	"unsafe"
 
 	"github.com/bpf2native/bpf2native/host"
+	"github.com/bpf2native/bpf2native/platform"
 )
 
 var le = binary.LittleEndian
@@ -21,45 +31,103 @@ type frame struct {
 	saved [4]uint64 // r6-r9
 }
 
+// window is a span of non-stack memory in which every read is allowed, and
+// every write too when write is set (see host.Region.Window).
+type window struct {
+	lo    uint64
+	b     []byte
+	write bool
+}
+
+// maxBudget bounds a run's instruction budget so that budget arithmetic in
+// int never overflows.
+const maxBudget = 1 << 62
+
+// errTailCall ends exec when a helper asked for a tail call.
+var errTailCall = errors.New("tail call")
+
 // machine is the state of one run. The VM keeps one and reuses its stack.
 type machine struct {
 	vm      *VM
+	r       [16]uint64
 	stack   []byte
+	top     uint64 // the address just above stack
 	ctx     *host.Context
 	regions []host.Region // the context's
-	// cache is the last non-context region an access hit; loops over a map
-	// value or the packet hit it again and again.
+	// cache is the last non-context region an access hit; helpers' accesses
+	// over a map value or the packet hit it again and again.
 	cache *host.Region
+	// w holds the windows of the last two non-stack regions the program
+	// accessed, most recent first: loops that read the packet and a table
+	// alternate between two. The run loop checks them inline; a miss goes
+	// through Bytes, which refills them. Helper calls empty them, since a
+	// helper may delete the map element a window covers.
+	w     [2]window
 	call  host.Call
 	state host.RunState
 	steps uint64
 	// The accessible stack: sb holds the bytes from sLo up to the top of
 	// the outermost frame, so callees can reach their callers' frames.
+	// r10 is always sLo+StackSize.
 	sLo uint64
 	sb  []byte
+	// depth is the current call depth, frames what the calls saved.
+	depth  int
+	frames [MaxFrames]frame
+	// used is the deepest frame this run reached; only frames 0..used can
+	// have been written, so only they need clearing for the next run.
+	used int
+	// limit is the run's budget; pc and k are exec's loop state, saved here
+	// around calls.
+	limit uint64
+	pc, k int
 }
 
-func (m *machine) reset(ctx *host.Context) {
-	clear(m.stack)
+func (m *machine) reset(ctx *host.Context, limit uint64) {
+	// A run starts with zeroed stack, as it always has: stack that no run
+	// has reached since the last clearing is zero already, so clearing the
+	// frames the previous run reached is enough, and keeps identical runs
+	// deterministic without paying for all MaxFrames frames each time.
+	m.clearStack()
+	m.r = [16]uint64{}
 	m.ctx = ctx
 	m.regions = ctx.Regions()
 	m.cache = nil
+	m.w = [2]window{}
 	m.steps = 0
 	m.state = host.RunState{TailTarget: -1}
+	m.limit = min(limit, maxBudget)
+	m.k = int(m.limit)
+}
+
+// clearStack zeroes the frames used since the last clearing.
+func (m *machine) clearStack() {
+	clear(m.stack[len(m.stack)-(m.used+1)*StackSize:])
+	m.used = 0
 }
 
 // setDepth makes frames 0..depth the accessible stack and returns r10.
 func (m *machine) setDepth(depth int) uint64 {
-	top := host.Addr(m.stack) + uint64(len(m.stack))
+	top := m.top
+	m.depth = depth
+	m.used = max(m.used, depth)
 	m.sb = m.stack[len(m.stack)-(depth+1)*StackSize:]
 	m.sLo = top - uint64(depth+1)*StackSize
-	return top - uint64(depth)*StackSize
+	return m.sLo + StackSize
 }
 
-func (m *machine) fault(code *Code, pc int, err error, steps uint64) error {
-	m.steps = steps
-	return &Fault{Program: code.Name, Slot: int(code.slots[pc]), Pos: code.pos[pc], Err: err}
+// setSteps records the instructions executed: exec's pc and k encode them
+// as limit-(k-pc).
+func (m *machine) setSteps(pc, k int) { m.steps = m.limit - uint64(k-pc) }
+
+// fault ends a run with err at the instruction before pc.
+func (m *machine) fault(code *Code, pc, k int, err error) error {
+	m.setSteps(pc, k)
+	return &Fault{Program: code.Name, Slot: int(code.slots[pc-1]), Pos: code.pos[pc-1], Err: err}
 }
+
+// faultSaved is fault with the pc and k saved in m.
+func (m *machine) faultSaved(code *Code, err error) error { return m.fault(code, m.pc, m.k, err) }
 
 // Bytes implements host.Memory with every access checked, so helpers see
 // exactly the memory the program may.
@@ -86,6 +154,20 @@ func (m *machine) Bytes(addr, n uint64, write bool) ([]byte, error) {
 		return r.Bytes(addr, n, write)
 	}
 	return nil, m.outside(addr, n, write)
+}
+
+// access is Bytes for the program's own loads and stores: after a
+// successful access to a non-context region it makes that region's window
+// the most recent one, so the run loop finds the next access to it inline.
+func (m *machine) access(addr, n uint64, write bool) ([]byte, error) {
+	b, err := m.Bytes(addr, n, write)
+	if err == nil && m.cache != nil && m.cache.Contains(addr) {
+		if lo, wb, wr, ok := m.cache.Window(addr); ok {
+			m.w[1] = m.w[0]
+			m.w[0] = window{lo: lo, b: wb, write: wr}
+		}
+	}
+	return b, err
 }
 
 // outside explains an access that hit no region.
@@ -119,28 +201,73 @@ func (m *machine) outside(addr, n uint64, write bool) error {
 }
 
 func (m *machine) load(addr, n uint64) (uint64, error) {
-	if n == 4 && m.ctx != nil {
+	if n == 4 {
 		if v, ok := m.ctx.Virtual(addr, n); ok {
 			return v, nil
 		}
 	}
-	b, err := m.Bytes(addr, n, false)
+	data, off := m.ctx.Data(), addr-m.ctx.R1()
+	inCtx := off < uint64(len(data)) && n <= uint64(len(data))-off
+	if inCtx && m.vm.ctxReads.known(m.ctx.Type, off, n) {
+		return readLE(data[off : off+n : off+n]), nil
+	}
+	b, err := m.access(addr, n, false)
 	if err != nil {
 		return 0, err
 	}
-	switch n {
-	case 1:
-		return uint64(b[0]), nil
-	case 2:
-		return uint64(le.Uint16(b)), nil
-	case 4:
-		return uint64(le.Uint32(b)), nil
+	if inCtx {
+		m.vm.ctxReads.add(m.ctx.Type, off, n)
 	}
-	return le.Uint64(b), nil
+	return readLE(b), nil
+}
+
+// readLE reads a little-endian value of len(b), 1, 2, 4 or 8, bytes.
+func readLE(b []byte) uint64 {
+	switch len(b) {
+	case 1:
+		return uint64(b[0])
+	case 2:
+		return uint64(le.Uint16(b))
+	case 4:
+		return uint64(le.Uint32(b))
+	}
+	return le.Uint64(b)
+}
+
+// ctxReads remembers context reads that passed the context's field checks,
+// which depend only on the program type, the offset and the size: real
+// programs read the same few fields (data, data_end) on every run, and the
+// field-by-field check would otherwise be a large part of a short run.
+type ctxReads struct {
+	typ  *platform.ProgramType
+	seen [8]struct{ off, n uint64 }
+	len  int
+}
+
+func (c *ctxReads) known(typ *platform.ProgramType, off, n uint64) bool {
+	if typ != c.typ {
+		return false
+	}
+	for _, s := range c.seen[:c.len] {
+		if s.off == off && s.n == n {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *ctxReads) add(typ *platform.ProgramType, off, n uint64) {
+	if typ != c.typ {
+		c.typ, c.len = typ, 0
+	}
+	if c.len < len(c.seen) {
+		c.seen[c.len].off, c.seen[c.len].n = off, n
+		c.len++
+	}
 }
 
 func (m *machine) store(addr, n, v uint64) error {
-	b, err := m.Bytes(addr, n, true)
+	b, err := m.access(addr, n, true)
 	if err != nil {
 		return err
 	}
@@ -261,94 +388,250 @@ func (m *machine) packetLoad(off uint32, n uint32) (uint64, bool) {
 	return uint64(binary.BigEndian.Uint32(b)), true
 }
 
-func (m *machine) run(prog int, limit uint64) (uint64, error) {
+// callHelper runs helper id on r1-r5 and leaves its result in r0. A
+// requested tail call ends exec with errTailCall.
+func (m *machine) callHelper(id uint64) error {
+	c := &m.call
+	r := &m.r
+	*c = host.Call{ID: int32(id), Args: [5]uint64{r[1], r[2], r[3], r[4], r[5]}, Mem: m, Run: &m.state}
+	v, err := m.vm.RT.CallHelper(c)
+	// The helper may have deleted or inserted map elements.
+	m.w = [2]window{}
+	if err != nil {
+		return err
+	}
+	r[0] = v
+	if m.state.TailTarget >= 0 {
+		return errTailCall
+	}
+	return nil
+}
+
+// run runs program prog and the programs it tail-calls.
+func (m *machine) run(prog int) (uint64, error) {
 	vm := m.vm
 	code := vm.codes[prog]
+	m.r[1], m.r[2], m.r[10] = m.ctx.R1(), m.ctx.R2(), m.setDepth(0)
+	for {
+		r0, err := m.exec(code)
+		if err != errTailCall {
+			return r0, err
+		}
+		// The current program is abandoned, frames and all, and the
+		// target starts afresh on the same context, as ebpf-for-windows'
+		// runtime runs it.
+		t := m.state.TailTarget
+		m.state.TailTarget = -1
+		if t >= len(vm.codes) {
+			return 0, m.faultSaved(code, fmt.Errorf("BUG: tail call to program %d of %d", t, len(vm.codes)))
+		}
+		code = vm.codes[t]
+		m.k -= m.pc // the straight line restarts at pc 0
+		m.clearStack()
+		m.r = [16]uint64{}
+		m.r[1], m.r[10] = m.ctx.R1(), m.setDepth(0)
+	}
+}
+
+// exec runs code from its first instruction on the machine's registers and
+// stack.
+//
+// The budget: the instructions executed so far are limit-(k-pc). Falling
+// through to the next instruction advances pc and so counts itself; a control
+// transfer to t moves the straight line to t, adding t-pc to k. So only taken
+// jumps, calls and exits do any accounting, and a taken jump checks the
+// budget with one comparison: steps > limit is pc > k. Every loop takes a
+// jump or a call, so every run ends; a straight line runs at most the length
+// of the program past the budget, as before, and counts stay exact
+// (superinstructions skip the instruction they absorbed, so it counts too).
+func (m *machine) exec(code *Code) (uint64, error) {
 	insns := code.insns
-	var r [16]uint64
-	var frames [MaxFrames]frame
-	depth := 0
-	r[1], r[2], r[10] = m.ctx.R1(), m.ctx.R2(), m.setDepth(0)
-	sLo, sb := m.sLo, m.sb
-	steps := uint64(0)
-	pc := 0
+	r := &m.r
+	pc, k := 0, m.k
 	for {
 		in := &insns[pc]
 		pc++
-		steps++
 		switch in.op {
+		case opMovAdd + v64Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opAdd + v64Imm:
-			d := in.dst & 15
-			r[d] += in.imm
+			r[in.dst&15] = r[in.a&15] + in.imm
+		case opMovAdd + v64Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opAdd + v64Reg:
-			d := in.dst & 15
-			r[d] += r[in.src&15]
+			r[in.dst&15] = r[in.a&15] + r[in.src&15]
+		case opMovAdd + v32Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opAdd + v32Imm:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) + uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) + uint32(in.imm))
+		case opMovAdd + v32Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opAdd + v32Reg:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) + uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) + uint32(r[in.src&15]))
+		case opMovSub + v64Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opSub + v64Imm:
-			d := in.dst & 15
-			r[d] -= in.imm
+			r[in.dst&15] = r[in.a&15] - in.imm
+		case opMovSub + v64Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opSub + v64Reg:
-			d := in.dst & 15
-			r[d] -= r[in.src&15]
+			r[in.dst&15] = r[in.a&15] - r[in.src&15]
+		case opMovSub + v32Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opSub + v32Imm:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) - uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) - uint32(in.imm))
+		case opMovSub + v32Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opSub + v32Reg:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) - uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) - uint32(r[in.src&15]))
+		case opMovMul + v64Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opMul + v64Imm:
-			d := in.dst & 15
-			r[d] *= in.imm
+			r[in.dst&15] = r[in.a&15] * in.imm
+		case opMovMul + v64Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opMul + v64Reg:
-			d := in.dst & 15
-			r[d] *= r[in.src&15]
+			r[in.dst&15] = r[in.a&15] * r[in.src&15]
+		case opMovMul + v32Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opMul + v32Imm:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) * uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) * uint32(in.imm))
+		case opMovMul + v32Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opMul + v32Reg:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) * uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) * uint32(r[in.src&15]))
+		case opMovOr + v64Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opOr + v64Imm:
-			d := in.dst & 15
-			r[d] |= in.imm
+			r[in.dst&15] = r[in.a&15] | in.imm
+		case opMovOr + v64Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opOr + v64Reg:
-			d := in.dst & 15
-			r[d] |= r[in.src&15]
+			r[in.dst&15] = r[in.a&15] | r[in.src&15]
+		case opMovOr + v32Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opOr + v32Imm:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) | uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) | uint32(in.imm))
+		case opMovOr + v32Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opOr + v32Reg:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) | uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) | uint32(r[in.src&15]))
+		case opMovAnd + v64Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opAnd + v64Imm:
-			d := in.dst & 15
-			r[d] &= in.imm
+			r[in.dst&15] = r[in.a&15] & in.imm
+		case opMovAnd + v64Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opAnd + v64Reg:
-			d := in.dst & 15
-			r[d] &= r[in.src&15]
+			r[in.dst&15] = r[in.a&15] & r[in.src&15]
+		case opMovAnd + v32Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opAnd + v32Imm:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) & uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) & uint32(in.imm))
+		case opMovAnd + v32Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opAnd + v32Reg:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) & uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) & uint32(r[in.src&15]))
+		case opMovXor + v64Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opXor + v64Imm:
-			d := in.dst & 15
-			r[d] ^= in.imm
+			r[in.dst&15] = r[in.a&15] ^ in.imm
+		case opMovXor + v64Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opXor + v64Reg:
-			d := in.dst & 15
-			r[d] ^= r[in.src&15]
+			r[in.dst&15] = r[in.a&15] ^ r[in.src&15]
+		case opMovXor + v32Imm:
+			pc++ // the ALU operation
+			fallthrough
 		case opXor + v32Imm:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) ^ uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) ^ uint32(in.imm))
+		case opMovXor + v32Reg:
+			pc++ // the ALU operation
+			fallthrough
 		case opXor + v32Reg:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) ^ uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) ^ uint32(r[in.src&15]))
+		case opMovLsh + v64Imm:
+			pc++ // the ALU operation
+			fallthrough
+		case opLsh + v64Imm:
+			r[in.dst&15] = r[in.a&15] << (in.imm & 63)
+		case opMovLsh + v64Reg:
+			pc++ // the ALU operation
+			fallthrough
+		case opLsh + v64Reg:
+			r[in.dst&15] = r[in.a&15] << (r[in.src&15] & 63)
+		case opMovLsh + v32Imm:
+			pc++ // the ALU operation
+			fallthrough
+		case opLsh + v32Imm:
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) << (uint32(in.imm) & 31))
+		case opMovLsh + v32Reg:
+			pc++ // the ALU operation
+			fallthrough
+		case opLsh + v32Reg:
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) << (uint32(r[in.src&15]) & 31))
+		case opMovRsh + v64Imm:
+			pc++ // the ALU operation
+			fallthrough
+		case opRsh + v64Imm:
+			r[in.dst&15] = r[in.a&15] >> (in.imm & 63)
+		case opMovRsh + v64Reg:
+			pc++ // the ALU operation
+			fallthrough
+		case opRsh + v64Reg:
+			r[in.dst&15] = r[in.a&15] >> (r[in.src&15] & 63)
+		case opMovRsh + v32Imm:
+			pc++ // the ALU operation
+			fallthrough
+		case opRsh + v32Imm:
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) >> (uint32(in.imm) & 31))
+		case opMovRsh + v32Reg:
+			pc++ // the ALU operation
+			fallthrough
+		case opRsh + v32Reg:
+			r[in.dst&15] = uint64(uint32(r[in.a&15]) >> (uint32(r[in.src&15]) & 31))
+		case opMovArsh + v64Imm:
+			pc++ // the ALU operation
+			fallthrough
+		case opArsh + v64Imm:
+			r[in.dst&15] = uint64(int64(r[in.a&15]) >> (in.imm & 63))
+		case opMovArsh + v64Reg:
+			pc++ // the ALU operation
+			fallthrough
+		case opArsh + v64Reg:
+			r[in.dst&15] = uint64(int64(r[in.a&15]) >> (r[in.src&15] & 63))
+		case opMovArsh + v32Imm:
+			pc++ // the ALU operation
+			fallthrough
+		case opArsh + v32Imm:
+			r[in.dst&15] = uint64(uint32(int32(r[in.a&15]) >> (uint32(in.imm) & 31)))
+		case opMovArsh + v32Reg:
+			pc++ // the ALU operation
+			fallthrough
+		case opArsh + v32Reg:
+			r[in.dst&15] = uint64(uint32(int32(r[in.a&15]) >> (uint32(r[in.src&15]) & 31)))
 		case opDiv + v64Imm:
 			d := in.dst & 15
 			if b := in.imm; b == 0 {
@@ -453,42 +736,6 @@ func (m *machine) run(prog int, limit uint64) (uint64, error) {
 			} else {
 				r[d] = uint64(uint32(int32(r[d]) % int32(b)))
 			}
-		case opLsh + v64Imm:
-			d := in.dst & 15
-			r[d] <<= in.imm & 63
-		case opLsh + v64Reg:
-			d := in.dst & 15
-			r[d] <<= r[in.src&15] & 63
-		case opLsh + v32Imm:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) << (uint32(in.imm) & 31))
-		case opLsh + v32Reg:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) << (uint32(r[in.src&15]) & 31))
-		case opRsh + v64Imm:
-			d := in.dst & 15
-			r[d] >>= in.imm & 63
-		case opRsh + v64Reg:
-			d := in.dst & 15
-			r[d] >>= r[in.src&15] & 63
-		case opRsh + v32Imm:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) >> (uint32(in.imm) & 31))
-		case opRsh + v32Reg:
-			d := in.dst & 15
-			r[d] = uint64(uint32(r[d]) >> (uint32(r[in.src&15]) & 31))
-		case opArsh + v64Imm:
-			d := in.dst & 15
-			r[d] = uint64(int64(r[d]) >> (in.imm & 63))
-		case opArsh + v64Reg:
-			d := in.dst & 15
-			r[d] = uint64(int64(r[d]) >> (r[in.src&15] & 63))
-		case opArsh + v32Imm:
-			d := in.dst & 15
-			r[d] = uint64(uint32(int32(r[d]) >> (uint32(in.imm) & 31)))
-		case opArsh + v32Reg:
-			d := in.dst & 15
-			r[d] = uint64(uint32(int32(r[d]) >> (uint32(r[in.src&15]) & 31)))
 		case opMov + v64Imm:
 			d := in.dst & 15
 			r[d] = in.imm
@@ -501,446 +748,986 @@ func (m *machine) run(prog int, limit uint64) (uint64, error) {
 		case opMov + v32Reg:
 			d := in.dst & 15
 			r[d] = uint64(uint32(r[in.src&15]))
+		case opMovAddJeq + v64Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJeq + v64Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJeq + v64Imm:
 			if r[in.dst&15] == in.imm {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJeq + v64Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJeq + v64Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJeq + v64Reg:
 			if r[in.dst&15] == r[in.src&15] {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJeq + v32Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJeq + v32Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJeq + v32Imm:
 			if uint32(r[in.dst&15]) == uint32(in.imm) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJeq + v32Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJeq + v32Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJeq + v32Reg:
 			if uint32(r[in.dst&15]) == uint32(r[in.src&15]) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJgt + v64Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJgt + v64Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJgt + v64Imm:
 			if r[in.dst&15] > in.imm {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJgt + v64Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJgt + v64Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJgt + v64Reg:
 			if r[in.dst&15] > r[in.src&15] {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJgt + v32Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJgt + v32Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJgt + v32Imm:
 			if uint32(r[in.dst&15]) > uint32(in.imm) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJgt + v32Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJgt + v32Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJgt + v32Reg:
 			if uint32(r[in.dst&15]) > uint32(r[in.src&15]) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJge + v64Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJge + v64Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJge + v64Imm:
 			if r[in.dst&15] >= in.imm {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJge + v64Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJge + v64Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJge + v64Reg:
 			if r[in.dst&15] >= r[in.src&15] {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJge + v32Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJge + v32Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJge + v32Imm:
 			if uint32(r[in.dst&15]) >= uint32(in.imm) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJge + v32Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJge + v32Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJge + v32Reg:
 			if uint32(r[in.dst&15]) >= uint32(r[in.src&15]) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJset + v64Imm:
 			if r[in.dst&15]&in.imm != 0 {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJset + v64Reg:
 			if r[in.dst&15]&r[in.src&15] != 0 {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJset + v32Imm:
 			if uint32(r[in.dst&15])&uint32(in.imm) != 0 {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJset + v32Reg:
 			if uint32(r[in.dst&15])&uint32(r[in.src&15]) != 0 {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJne + v64Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJne + v64Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJne + v64Imm:
 			if r[in.dst&15] != in.imm {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJne + v64Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJne + v64Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJne + v64Reg:
 			if r[in.dst&15] != r[in.src&15] {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJne + v32Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJne + v32Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJne + v32Imm:
 			if uint32(r[in.dst&15]) != uint32(in.imm) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opMovAddJne + v32Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJne + v32Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
 		case opJne + v32Reg:
 			if uint32(r[in.dst&15]) != uint32(r[in.src&15]) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
-				pc = int(in.tgt)
-			}
-		case opJlt + v64Imm:
-			if r[in.dst&15] < in.imm {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
-				}
-				pc = int(in.tgt)
-			}
-		case opJlt + v64Reg:
-			if r[in.dst&15] < r[in.src&15] {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
-				}
-				pc = int(in.tgt)
-			}
-		case opJlt + v32Imm:
-			if uint32(r[in.dst&15]) < uint32(in.imm) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
-				}
-				pc = int(in.tgt)
-			}
-		case opJlt + v32Reg:
-			if uint32(r[in.dst&15]) < uint32(r[in.src&15]) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
-				}
-				pc = int(in.tgt)
-			}
-		case opJle + v64Imm:
-			if r[in.dst&15] <= in.imm {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
-				}
-				pc = int(in.tgt)
-			}
-		case opJle + v64Reg:
-			if r[in.dst&15] <= r[in.src&15] {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
-				}
-				pc = int(in.tgt)
-			}
-		case opJle + v32Imm:
-			if uint32(r[in.dst&15]) <= uint32(in.imm) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
-				}
-				pc = int(in.tgt)
-			}
-		case opJle + v32Reg:
-			if uint32(r[in.dst&15]) <= uint32(r[in.src&15]) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
-				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsgt + v64Imm:
 			if int64(r[in.dst&15]) > int64(in.imm) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsgt + v64Reg:
 			if int64(r[in.dst&15]) > int64(r[in.src&15]) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsgt + v32Imm:
 			if int32(uint32(r[in.dst&15])) > int32(uint32(in.imm)) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsgt + v32Reg:
 			if int32(uint32(r[in.dst&15])) > int32(uint32(r[in.src&15])) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsge + v64Imm:
 			if int64(r[in.dst&15]) >= int64(in.imm) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsge + v64Reg:
 			if int64(r[in.dst&15]) >= int64(r[in.src&15]) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsge + v32Imm:
 			if int32(uint32(r[in.dst&15])) >= int32(uint32(in.imm)) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsge + v32Reg:
 			if int32(uint32(r[in.dst&15])) >= int32(uint32(r[in.src&15])) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opMovAddJlt + v64Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJlt + v64Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
+		case opJlt + v64Imm:
+			if r[in.dst&15] < in.imm {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opMovAddJlt + v64Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJlt + v64Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
+		case opJlt + v64Reg:
+			if r[in.dst&15] < r[in.src&15] {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opMovAddJlt + v32Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJlt + v32Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
+		case opJlt + v32Imm:
+			if uint32(r[in.dst&15]) < uint32(in.imm) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opMovAddJlt + v32Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJlt + v32Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
+		case opJlt + v32Reg:
+			if uint32(r[in.dst&15]) < uint32(r[in.src&15]) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opMovAddJle + v64Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJle + v64Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
+		case opJle + v64Imm:
+			if r[in.dst&15] <= in.imm {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opMovAddJle + v64Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJle + v64Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
+		case opJle + v64Reg:
+			if r[in.dst&15] <= r[in.src&15] {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opMovAddJle + v32Imm:
+			pc++ // the add
+			fallthrough
+		case opAddJle + v32Imm:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
+		case opJle + v32Imm:
+			if uint32(r[in.dst&15]) <= uint32(in.imm) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opMovAddJle + v32Reg:
+			pc++ // the add
+			fallthrough
+		case opAddJle + v32Reg:
+			r[in.dst&15] = r[in.a&15] + in.imm
+			in = &insns[pc] // the jump
+			pc++
+			fallthrough
+		case opJle + v32Reg:
+			if uint32(r[in.dst&15]) <= uint32(r[in.src&15]) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJslt + v64Imm:
 			if int64(r[in.dst&15]) < int64(in.imm) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJslt + v64Reg:
 			if int64(r[in.dst&15]) < int64(r[in.src&15]) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJslt + v32Imm:
 			if int32(uint32(r[in.dst&15])) < int32(uint32(in.imm)) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJslt + v32Reg:
 			if int32(uint32(r[in.dst&15])) < int32(uint32(r[in.src&15])) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsle + v64Imm:
 			if int64(r[in.dst&15]) <= int64(in.imm) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsle + v64Reg:
 			if int64(r[in.dst&15]) <= int64(r[in.src&15]) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsle + v32Imm:
 			if int32(uint32(r[in.dst&15])) <= int32(uint32(in.imm)) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
 		case opJsle + v32Reg:
 			if int32(uint32(r[in.dst&15])) <= int32(uint32(r[in.src&15])) {
-				if steps > limit {
-					return 0, m.fault(code, pc-1, ErrBudget, steps)
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
 				}
+				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opLdxStackB:
+			v := uint64(m.sb[in.tgt])
+			r[in.dst&15] = v
+		case opLdxStackH:
+			s := m.sb[in.tgt : in.tgt+2 : in.tgt+2]
+			v := uint64(uint16(s[0]) | uint16(s[1])<<8)
+			r[in.dst&15] = v
+		case opLdxStackW:
+			s := m.sb[in.tgt : in.tgt+4 : in.tgt+4]
+			v := uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			r[in.dst&15] = v
+		case opLdxStackDW:
+			s := m.sb[in.tgt : in.tgt+8 : in.tgt+8]
+			v := uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			r[in.dst&15] = v
+		case opStStackB:
+			m.sb[in.tgt] = byte(in.imm)
+		case opStStackH:
+			s := m.sb[in.tgt : in.tgt+2 : in.tgt+2]
+			s[0] = byte(in.imm)
+			s[1] = byte(in.imm >> 8)
+		case opStStackW:
+			s := m.sb[in.tgt : in.tgt+4 : in.tgt+4]
+			s[0] = byte(in.imm)
+			s[1] = byte(in.imm >> 8)
+			s[2] = byte(in.imm >> 16)
+			s[3] = byte(in.imm >> 24)
+		case opStStackDW:
+			s := m.sb[in.tgt : in.tgt+8 : in.tgt+8]
+			s[0] = byte(in.imm)
+			s[1] = byte(in.imm >> 8)
+			s[2] = byte(in.imm >> 16)
+			s[3] = byte(in.imm >> 24)
+			s[4] = byte(in.imm >> 32)
+			s[5] = byte(in.imm >> 40)
+			s[6] = byte(in.imm >> 48)
+			s[7] = byte(in.imm >> 56)
+		case opStxStackB:
+			v := r[in.src&15]
+			m.sb[in.tgt] = byte(v)
+		case opStxStackH:
+			v := r[in.src&15]
+			s := m.sb[in.tgt : in.tgt+2 : in.tgt+2]
+			s[0] = byte(v)
+			s[1] = byte(v >> 8)
+		case opStxStackW:
+			v := r[in.src&15]
+			s := m.sb[in.tgt : in.tgt+4 : in.tgt+4]
+			s[0] = byte(v)
+			s[1] = byte(v >> 8)
+			s[2] = byte(v >> 16)
+			s[3] = byte(v >> 24)
+		case opStxStackDW:
+			v := r[in.src&15]
+			s := m.sb[in.tgt : in.tgt+8 : in.tgt+8]
+			s[0] = byte(v)
+			s[1] = byte(v >> 8)
+			s[2] = byte(v >> 16)
+			s[3] = byte(v >> 24)
+			s[4] = byte(v >> 32)
+			s[5] = byte(v >> 40)
+			s[6] = byte(v >> 48)
+			s[7] = byte(v >> 56)
 		case opLdxB:
 			a := r[in.src&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o < uint64(len(sb)) {
-				r[in.dst&15] = uint64(sb[o])
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v := uint64(m.sb[o])
+				r[in.dst&15] = v
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v := uint64(m.w[0].b[o])
+				r[in.dst&15] = v
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v := uint64(m.w[1].b[o])
+				r[in.dst&15] = v
 			} else {
+				d := in.dst & 15
+				m.pc, m.k = pc, k
 				v, err := m.load(a, 1)
 				if err != nil {
-					return 0, m.fault(code, pc-1, err, steps)
+					return 0, m.faultSaved(code, err)
 				}
-				r[in.dst&15] = v
+				r[d] = v
+				pc, k = m.pc, m.k
 			}
 		case opLdxH:
 			a := r[in.src&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-2) {
-				r[in.dst&15] = uint64(le.Uint16(sb[o:]))
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v := uint64(uint16(s[0]) | uint16(s[1])<<8)
+				r[in.dst&15] = v
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v := uint64(uint16(s[0]) | uint16(s[1])<<8)
+				r[in.dst&15] = v
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v := uint64(uint16(s[0]) | uint16(s[1])<<8)
+				r[in.dst&15] = v
 			} else {
+				d := in.dst & 15
+				m.pc, m.k = pc, k
 				v, err := m.load(a, 2)
 				if err != nil {
-					return 0, m.fault(code, pc-1, err, steps)
+					return 0, m.faultSaved(code, err)
 				}
-				r[in.dst&15] = v
+				r[d] = v
+				pc, k = m.pc, m.k
 			}
 		case opLdxW:
 			a := r[in.src&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-4) {
-				r[in.dst&15] = uint64(le.Uint32(sb[o:]))
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v := uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+				r[in.dst&15] = v
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v := uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+				r[in.dst&15] = v
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v := uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+				r[in.dst&15] = v
 			} else {
+				d := in.dst & 15
+				m.pc, m.k = pc, k
 				v, err := m.load(a, 4)
 				if err != nil {
-					return 0, m.fault(code, pc-1, err, steps)
+					return 0, m.faultSaved(code, err)
 				}
-				r[in.dst&15] = v
+				r[d] = v
+				pc, k = m.pc, m.k
 			}
 		case opLdxDW:
 			a := r[in.src&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-8) {
-				r[in.dst&15] = le.Uint64(sb[o:])
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v := uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+				r[in.dst&15] = v
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v := uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+				r[in.dst&15] = v
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v := uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+				r[in.dst&15] = v
 			} else {
+				d := in.dst & 15
+				m.pc, m.k = pc, k
 				v, err := m.load(a, 8)
 				if err != nil {
-					return 0, m.fault(code, pc-1, err, steps)
+					return 0, m.faultSaved(code, err)
 				}
-				r[in.dst&15] = v
+				r[d] = v
+				pc, k = m.pc, m.k
 			}
 		case opLdxSB:
 			a := r[in.src&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o < uint64(len(sb)) {
-				r[in.dst&15] = uint64(int8(sb[o]))
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v := uint64(m.sb[o])
+				r[in.dst&15] = uint64(int8(v))
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v := uint64(m.w[0].b[o])
+				r[in.dst&15] = uint64(int8(v))
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v := uint64(m.w[1].b[o])
+				r[in.dst&15] = uint64(int8(v))
 			} else {
+				d := in.dst & 15
+				m.pc, m.k = pc, k
 				v, err := m.load(a, 1)
 				if err != nil {
-					return 0, m.fault(code, pc-1, err, steps)
+					return 0, m.faultSaved(code, err)
 				}
-				r[in.dst&15] = uint64(int8(v))
+				r[d] = uint64(int8(v))
+				pc, k = m.pc, m.k
 			}
 		case opLdxSH:
 			a := r[in.src&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-2) {
-				r[in.dst&15] = uint64(int16(le.Uint16(sb[o:])))
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v := uint64(uint16(s[0]) | uint16(s[1])<<8)
+				r[in.dst&15] = uint64(int16(v))
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v := uint64(uint16(s[0]) | uint16(s[1])<<8)
+				r[in.dst&15] = uint64(int16(v))
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v := uint64(uint16(s[0]) | uint16(s[1])<<8)
+				r[in.dst&15] = uint64(int16(v))
 			} else {
+				d := in.dst & 15
+				m.pc, m.k = pc, k
 				v, err := m.load(a, 2)
 				if err != nil {
-					return 0, m.fault(code, pc-1, err, steps)
+					return 0, m.faultSaved(code, err)
 				}
-				r[in.dst&15] = uint64(int16(v))
+				r[d] = uint64(int16(v))
+				pc, k = m.pc, m.k
 			}
 		case opLdxSW:
 			a := r[in.src&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-4) {
-				r[in.dst&15] = uint64(int32(le.Uint32(sb[o:])))
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v := uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+				r[in.dst&15] = uint64(int32(v))
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v := uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+				r[in.dst&15] = uint64(int32(v))
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v := uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+				r[in.dst&15] = uint64(int32(v))
 			} else {
+				d := in.dst & 15
+				m.pc, m.k = pc, k
 				v, err := m.load(a, 4)
 				if err != nil {
-					return 0, m.fault(code, pc-1, err, steps)
+					return 0, m.faultSaved(code, err)
 				}
-				r[in.dst&15] = uint64(int32(v))
+				r[d] = uint64(int32(v))
+				pc, k = m.pc, m.k
 			}
 		case opStB:
 			a := r[in.dst&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o < uint64(len(sb)) {
-				sb[o] = byte(in.imm)
-			} else if err := m.store(a, 1, in.imm); err != nil {
-				return 0, m.fault(code, pc-1, err, steps)
+			v := in.imm
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				m.sb[o] = byte(v)
+			} else if o := a - m.w[0].lo; m.w[0].write && o < uint64(len(m.w[0].b)) {
+				m.w[0].b[o] = byte(v)
+			} else if o := a - m.w[1].lo; m.w[1].write && o < uint64(len(m.w[1].b)) {
+				m.w[1].b[o] = byte(v)
+			} else {
+				m.pc, m.k = pc, k
+				if err := m.store(a, 1, v); err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
 			}
 		case opStH:
 			a := r[in.dst&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-2) {
-				le.PutUint16(sb[o:], uint16(in.imm))
-			} else if err := m.store(a, 2, in.imm); err != nil {
-				return 0, m.fault(code, pc-1, err, steps)
+			v := in.imm
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+			} else if o := a - m.w[0].lo; m.w[0].write && o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+			} else if o := a - m.w[1].lo; m.w[1].write && o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+			} else {
+				m.pc, m.k = pc, k
+				if err := m.store(a, 2, v); err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
 			}
 		case opStW:
 			a := r[in.dst&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-4) {
-				le.PutUint32(sb[o:], uint32(in.imm))
-			} else if err := m.store(a, 4, in.imm); err != nil {
-				return 0, m.fault(code, pc-1, err, steps)
+			v := in.imm
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+			} else if o := a - m.w[0].lo; m.w[0].write && o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+			} else if o := a - m.w[1].lo; m.w[1].write && o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+			} else {
+				m.pc, m.k = pc, k
+				if err := m.store(a, 4, v); err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
 			}
 		case opStDW:
 			a := r[in.dst&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-8) {
-				le.PutUint64(sb[o:], in.imm)
-			} else if err := m.store(a, 8, in.imm); err != nil {
-				return 0, m.fault(code, pc-1, err, steps)
+			v := in.imm
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+				s[4] = byte(v >> 32)
+				s[5] = byte(v >> 40)
+				s[6] = byte(v >> 48)
+				s[7] = byte(v >> 56)
+			} else if o := a - m.w[0].lo; m.w[0].write && o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+				s[4] = byte(v >> 32)
+				s[5] = byte(v >> 40)
+				s[6] = byte(v >> 48)
+				s[7] = byte(v >> 56)
+			} else if o := a - m.w[1].lo; m.w[1].write && o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+				s[4] = byte(v >> 32)
+				s[5] = byte(v >> 40)
+				s[6] = byte(v >> 48)
+				s[7] = byte(v >> 56)
+			} else {
+				m.pc, m.k = pc, k
+				if err := m.store(a, 8, v); err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
 			}
 		case opStxB:
 			a := r[in.dst&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o < uint64(len(sb)) {
-				sb[o] = byte(r[in.src&15])
-			} else if err := m.store(a, 1, r[in.src&15]); err != nil {
-				return 0, m.fault(code, pc-1, err, steps)
+			v := r[in.src&15]
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				m.sb[o] = byte(v)
+			} else if o := a - m.w[0].lo; m.w[0].write && o < uint64(len(m.w[0].b)) {
+				m.w[0].b[o] = byte(v)
+			} else if o := a - m.w[1].lo; m.w[1].write && o < uint64(len(m.w[1].b)) {
+				m.w[1].b[o] = byte(v)
+			} else {
+				m.pc, m.k = pc, k
+				if err := m.store(a, 1, v); err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
 			}
 		case opStxH:
 			a := r[in.dst&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-2) {
-				le.PutUint16(sb[o:], uint16(r[in.src&15]))
-			} else if err := m.store(a, 2, r[in.src&15]); err != nil {
-				return 0, m.fault(code, pc-1, err, steps)
+			v := r[in.src&15]
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+			} else if o := a - m.w[0].lo; m.w[0].write && o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+			} else if o := a - m.w[1].lo; m.w[1].write && o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+			} else {
+				m.pc, m.k = pc, k
+				if err := m.store(a, 2, v); err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
 			}
 		case opStxW:
 			a := r[in.dst&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-4) {
-				le.PutUint32(sb[o:], uint32(r[in.src&15]))
-			} else if err := m.store(a, 4, r[in.src&15]); err != nil {
-				return 0, m.fault(code, pc-1, err, steps)
+			v := r[in.src&15]
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+			} else if o := a - m.w[0].lo; m.w[0].write && o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+			} else if o := a - m.w[1].lo; m.w[1].write && o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+			} else {
+				m.pc, m.k = pc, k
+				if err := m.store(a, 4, v); err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
 			}
 		case opStxDW:
 			a := r[in.dst&15] + uint64(int64(in.tgt))
-			if o := a - sLo; o <= uint64(len(sb)-8) {
-				le.PutUint64(sb[o:], r[in.src&15])
-			} else if err := m.store(a, 8, r[in.src&15]); err != nil {
-				return 0, m.fault(code, pc-1, err, steps)
+			v := r[in.src&15]
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+				s[4] = byte(v >> 32)
+				s[5] = byte(v >> 40)
+				s[6] = byte(v >> 48)
+				s[7] = byte(v >> 56)
+			} else if o := a - m.w[0].lo; m.w[0].write && o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+				s[4] = byte(v >> 32)
+				s[5] = byte(v >> 40)
+				s[6] = byte(v >> 48)
+				s[7] = byte(v >> 56)
+			} else if o := a - m.w[1].lo; m.w[1].write && o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				s[0] = byte(v)
+				s[1] = byte(v >> 8)
+				s[2] = byte(v >> 16)
+				s[3] = byte(v >> 24)
+				s[4] = byte(v >> 32)
+				s[5] = byte(v >> 40)
+				s[6] = byte(v >> 48)
+				s[7] = byte(v >> 56)
+			} else {
+				m.pc, m.k = pc, k
+				if err := m.store(a, 8, v); err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
 			}
 		case opNeg64:
 			r[in.dst&15] = -r[in.dst&15]
@@ -968,17 +1755,19 @@ func (m *machine) run(prog int, limit uint64) (uint64, error) {
 		case opBe64:
 			r[in.dst&15] = bits.ReverseBytes64(r[in.dst&15])
 		case opJa:
-			if steps > limit {
-				return 0, m.fault(code, pc-1, ErrBudget, steps)
+			if pc > k {
+				return 0, m.fault(code, pc, k, ErrBudget)
 			}
+			k += int(in.tgt) - pc
 			pc = int(in.tgt)
 		case opLdMap:
-			r[in.dst&15] = vm.mapHandles[in.tgt]
+			r[in.dst&15] = m.vm.mapHandles[in.tgt]
 		case opLdMapValue:
-			base := vm.mapValues[in.tgt]
+			base := m.vm.mapValues[in.tgt]
 			if base == 0 {
-				mp := vm.RT.Maps[in.tgt]
-				return 0, m.fault(code, pc-1, fmt.Errorf("%w: value load from %s map %s", ErrUnsupported, mp.Kind, mp.Name), steps)
+				mp := m.vm.RT.Maps[in.tgt]
+				m.pc, m.k = pc, k
+				return 0, m.faultSaved(code, fmt.Errorf("%w: value load from %s map %s", ErrUnsupported, mp.Kind, mp.Name))
 			}
 			r[in.dst&15] = base + in.imm
 		case opAtomic32, opAtomic64:
@@ -987,77 +1776,75 @@ func (m *machine) run(prog int, limit uint64) (uint64, error) {
 			if in.op == opAtomic64 {
 				n = 8
 			}
-			if err := m.atomic(a, n, in.imm, &r[in.src&15], &r[0]); err != nil {
-				return 0, m.fault(code, pc-1, err, steps)
+			op, src := in.imm, &r[in.src&15]
+			m.pc, m.k = pc, k
+			if err := m.atomic(a, n, op, src, &r[0]); err != nil {
+				return 0, m.faultSaved(code, err)
 			}
+			pc, k = m.pc, m.k
 		case opLdAbsB, opLdAbsH, opLdAbsW, opLdIndB, opLdIndH, opLdIndW:
 			off := uint32(in.imm)
 			if in.op >= opLdIndB {
 				off += uint32(r[in.src&15])
 			}
 			n := [...]uint32{1, 2, 4}[(in.op-opLdAbsB)%3]
+			m.pc, m.k = pc, k
 			v, ok := m.packetLoad(off, n)
 			if !ok {
-				m.steps = steps
+				m.setSteps(m.pc, m.k)
 				return 0, nil
 			}
 			r[0] = v
+			pc, k = m.pc, m.k
 		case opCall, opCallx:
 			id := in.imm
 			if in.op == opCallx {
 				id = r[in.dst&15]
 				if id > 1<<31-1 {
-					return 0, m.fault(code, pc-1, fmt.Errorf("callx: r%d holds %#x, not a helper id", in.dst, id), steps)
+					d := in.dst
+					m.pc, m.k = pc, k
+					return 0, m.faultSaved(code, fmt.Errorf("callx: r%d holds %#x, not a helper id", d, id))
 				}
 			}
-			c := &m.call
-			*c = host.Call{ID: int32(id), Args: [5]uint64{r[1], r[2], r[3], r[4], r[5]}, Mem: m, Run: &m.state}
-			v, err := vm.RT.CallHelper(c)
-			if err != nil {
-				return 0, m.fault(code, pc-1, err, steps)
-			}
-			r[0] = v
-			if t := m.state.TailTarget; t >= 0 {
-				// The current program is abandoned, frames and all, and the
-				// target starts afresh on the same context, as
-				// ebpf-for-windows' runtime runs it.
-				m.state.TailTarget = -1
-				if t >= len(vm.codes) {
-					return 0, m.fault(code, pc-1, fmt.Errorf("BUG: tail call to program %d of %d", t, len(vm.codes)), steps)
+			m.pc, m.k = pc, k
+			if err := m.callHelper(id); err != nil {
+				if err == errTailCall {
+					m.setSteps(m.pc, m.k)
+					return 0, err
 				}
-				code, insns, pc, depth = vm.codes[t], vm.codes[t].insns, 0, 0
-				clear(m.stack)
-				r = [16]uint64{}
-				r[1], r[10] = m.ctx.R1(), m.setDepth(0)
-				sLo, sb = m.sLo, m.sb
+				return 0, m.faultSaved(code, err)
 			}
+			pc, k = m.pc, m.k
 		case opCallLocal:
-			if depth+1 >= MaxFrames {
-				return 0, m.fault(code, pc-1, fmt.Errorf("%w of %d", ErrCallDepth, MaxFrames), steps)
+			if m.depth+1 >= MaxFrames {
+				m.pc, m.k = pc, k
+				return 0, m.faultSaved(code, fmt.Errorf("%w of %d", ErrCallDepth, MaxFrames))
 			}
-			if steps > limit {
-				return 0, m.fault(code, pc-1, ErrBudget, steps)
+			if pc > k {
+				return 0, m.fault(code, pc, k, ErrBudget)
 			}
-			frames[depth] = frame{ret: int32(pc), saved: [4]uint64{r[6], r[7], r[8], r[9]}}
-			depth++
-			r[10] = m.setDepth(depth)
-			sLo, sb = m.sLo, m.sb
-			pc = int(in.tgt)
+			m.frames[m.depth] = frame{ret: int32(pc), saved: [4]uint64{r[6], r[7], r[8], r[9]}}
+			m.pc, m.k = int(in.tgt), k+int(in.tgt)-pc
+			r[10] = m.setDepth(m.depth + 1)
+			pc, k = m.pc, m.k
 		case opExit:
-			if depth == 0 {
-				m.steps = steps
+			if m.depth == 0 {
+				m.setSteps(pc, k)
 				return r[0], nil
 			}
-			depth--
-			f := &frames[depth]
+			f := &m.frames[m.depth-1]
 			r[6], r[7], r[8], r[9] = f.saved[0], f.saved[1], f.saved[2], f.saved[3]
-			r[10] = m.setDepth(depth)
-			sLo, sb = m.sLo, m.sb
-			pc = int(f.ret)
+			m.pc, m.k = int(f.ret), k+int(f.ret)-pc
+			r[10] = m.setDepth(m.depth - 1)
+			pc, k = m.pc, m.k
 		case opFellOff:
-			return 0, m.fault(code, pc-1, fmt.Errorf("%w %s", ErrFellOff, code.funcs[in.tgt]), steps)
+			name := code.funcs[in.tgt]
+			m.pc, m.k = pc, k
+			return 0, m.faultSaved(code, fmt.Errorf("%w %s", ErrFellOff, name))
 		default:
-			return 0, m.fault(code, pc-1, fmt.Errorf("BUG: opcode %d has no case", in.op), steps)
+			op := in.op
+			m.pc, m.k = pc, k
+			return 0, m.faultSaved(code, fmt.Errorf("BUG: opcode %d has no case", op))
 		}
 	}
 }

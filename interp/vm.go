@@ -64,6 +64,7 @@ type VM struct {
 	mapValues  []uint64 // 0 where the map has no directly addressable value
 	m          machine
 	executed   uint64
+	ctxReads   ctxReads
 }
 
 // NewVM compiles every program of rt.Module.
@@ -85,6 +86,7 @@ func NewVM(rt *host.Runtime, opts Options) (*VM, error) {
 		vm.mapValues = append(vm.mapValues, v)
 	}
 	vm.m.stack = make([]byte, StackSize*MaxFrames)
+	vm.m.top = host.Addr(vm.m.stack) + uint64(len(vm.m.stack))
 	vm.m.vm = vm
 	return vm, nil
 }
@@ -111,13 +113,13 @@ func (vm *VM) Run(prog int, ctx *host.Context) (uint64, error) {
 		return 0, fmt.Errorf("program %s: no context", vm.codes[prog].Name)
 	}
 	m := &vm.m
-	m.reset(ctx)
 	limit := vm.Options.MaxInstructions
 	if limit == 0 {
 		limit = DefaultMaxInstructions
 	}
-	r0, err := m.run(prog, limit)
+	m.reset(ctx, limit)
+	r0, err := m.run(prog)
 	vm.executed = m.steps
-	m.ctx, m.regions, m.cache = nil, nil, nil
+	m.ctx, m.regions, m.cache, m.w = nil, nil, nil, [2]window{}
 	return r0, err
 }

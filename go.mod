@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/cilium/ebpf v0.22.0
+	github.com/twitchyliquid64/golang-asm v0.15.1
 	github.com/urfave/cli/v2 v2.27.7
 )
 

@@ -1,0 +1,225 @@
+package amd64
+
+import (
+	"fmt"
+
+	"github.com/bpf2native/bpf2native/backend"
+	"github.com/bpf2native/bpf2native/backend/amd64/internal/asm"
+	"github.com/bpf2native/bpf2native/regalloc"
+)
+
+// Encoding goes through golang-asm (internal/asm): each instr becomes one
+// or two instructions in Go assembler terms. Nothing here encodes bytes
+// by hand; golang-asm covers every form the lowering produces.
+
+var condSuffix = [...]string{"EQ", "NE", "HI", "CC", "CS", "LS", "GT", "GE", "LT", "LE"}
+
+var aluMnemonics = [...]string{"ADD", "SUB", "AND", "OR", "XOR", "IMUL", "SHL", "SHR", "SAR"}
+
+func sizeSuffix(size uint8) string {
+	return map[uint8]string{1: "B", 2: "W", 4: "L", 8: "Q"}[size]
+}
+
+// symID packs a relocation target into an asm symbol number.
+func symID(kind backend.CodeRelocKind, index int) int { return index*4 + int(kind) }
+
+func symKind(id int) (backend.CodeRelocKind, int) {
+	return backend.CodeRelocKind(id % 4), id / 4
+}
+
+func reg(r regalloc.Reg) asm.Operand {
+	if !r.IsPhysical() || r >= numRegs {
+		panic(fmt.Sprintf("BUG: register %s left after allocation", regName(r)))
+	}
+	return asm.Operand{Kind: asm.Reg, Reg: int(r)}
+}
+
+func imm(c int64) asm.Operand { return asm.Operand{Kind: asm.Imm, Imm: c} }
+
+func mem(a amode) asm.Operand {
+	if a.kind != amReg {
+		panic(fmt.Sprintf("BUG: unresolved memory operand %s", a))
+	}
+	return asm.Operand{Kind: asm.Mem, Base: int(reg(a.base).Reg), Disp: a.disp}
+}
+
+// Encode implements backend.Machine.
+func (m *Machine) Encode() (*backend.Code, error) {
+	var insts []asm.Inst
+	labelAt := map[backend.Label]int{}
+	localAt := map[int]int{}
+	type fixup struct {
+		inst  int
+		label backend.Label
+		local int
+	}
+	var fixups []fixup
+	for _, b := range m.layout() {
+		labelAt[b.label] = len(insts)
+		for _, i := range b.instrs {
+			switch i.op {
+			case opLabel:
+				localAt[i.index] = len(insts)
+				continue
+			case opKeepAlive:
+				continue
+			case opJmp, opJcc:
+				fixups = append(fixups, fixup{inst: len(insts), label: i.label, local: i.index})
+			}
+			insts = append(insts, m.encodeInstr(i)...)
+		}
+	}
+	for _, f := range fixups {
+		t, ok := labelAt[f.label]
+		if f.local > 0 {
+			t, ok = localAt[f.local]
+		}
+		if !ok {
+			return nil, fmt.Errorf("branch to unknown label L%d", f.label)
+		}
+		if t == len(insts) {
+			insts = append(insts, asm.Inst{Op: "NOP"})
+		}
+		insts[f.inst].To = asm.Operand{Kind: asm.Branch, Target: t}
+	}
+	res, err := asm.Assemble(insts)
+	if err != nil {
+		return nil, err
+	}
+	code := &backend.Code{Bytes: res.Code, FrameSize: m.frame.size + 8*len(m.frame.pushes)}
+	// The prologue is the first instructions of the entry block, one asm
+	// instruction each.
+	var ends []int
+	for k := 0; k < len(m.frame.pushes)+btoi(m.frame.size > 0); k++ {
+		ends = append(ends, res.Offsets[k+1])
+	}
+	code.Unwind = m.unwindCodes(ends)
+	for _, r := range res.Relocs {
+		kind, index := symKind(r.Sym)
+		// Go measures from the end of the field; Reloc from the place.
+		code.Relocs = append(code.Relocs, backend.CodeReloc{Offset: r.Offset, Form: backend.PCRel32, Kind: kind, Index: index, Addend: r.Addend - 4})
+	}
+	return code, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// encodeInstr translates one instruction into Go assembler terms (From is
+// the source, To the destination; CMP reads From then To).
+func (m *Machine) encodeInstr(i *instr) []asm.Inst {
+	sz := sizeSuffix(i.size)
+	one := func(op string, from, to asm.Operand) []asm.Inst {
+		return []asm.Inst{{Op: asm.Op(op), From: from, To: to}}
+	}
+	src := func() asm.Operand {
+		if i.hasImm {
+			return imm(i.imm)
+		}
+		return reg(i.src)
+	}
+	switch i.op {
+	case opMov:
+		return one("MOV"+sz, reg(i.src), reg(i.dst))
+	case opMovImm:
+		return one("MOV"+sz, imm(i.imm), reg(i.dst))
+	case opZero:
+		return one("XORL", reg(i.dst), reg(i.dst))
+	case opALU:
+		return one(aluMnemonics[i.alu]+sz, src(), reg(i.dst))
+	case opShift:
+		if i.hasImm {
+			return one(aluMnemonics[i.alu]+sz, imm(i.imm), reg(i.dst))
+		}
+		return one(aluMnemonics[i.alu]+sz, reg(rcx), reg(i.dst))
+	case opCmp:
+		return one("CMP"+sz, reg(i.dst), src())
+	case opTest:
+		return one("TEST"+sz, src(), reg(i.dst))
+	case opNeg:
+		return one("NEG"+sz, asm.Operand{}, reg(i.dst))
+	case opLoad:
+		var op string
+		switch {
+		case i.signed:
+			op = map[uint8]string{1: "MOVBQSX", 2: "MOVWQSX", 4: "MOVLQSX"}[i.size]
+		case i.size == 1:
+			op = "MOVBLZX"
+		case i.size == 2:
+			op = "MOVWLZX"
+		default:
+			op = "MOV" + sz
+		}
+		return one(op, mem(i.mem), reg(i.dst))
+	case opStore:
+		return one("MOV"+sz, src(), mem(i.mem))
+	case opLea:
+		return one("LEAQ", mem(i.mem), reg(i.dst))
+	case opExt:
+		var op string
+		switch {
+		case !i.signed:
+			op = map[uint8]string{1: "MOVBLZX", 2: "MOVWLZX", 4: "MOVL"}[i.size]
+		case i.dsize == 4:
+			op = map[uint8]string{1: "MOVBLSX", 2: "MOVWLSX"}[i.size]
+		default:
+			op = map[uint8]string{1: "MOVBQSX", 2: "MOVWQSX", 4: "MOVLQSX"}[i.size]
+		}
+		return one(op, reg(i.src), reg(i.dst))
+	case opBswap:
+		return one("BSWAP"+sz, asm.Operand{}, reg(i.dst))
+	case opRol16:
+		return one("ROLW", imm(8), reg(i.dst))
+	case opDiv:
+		op := "DIV"
+		if i.signed {
+			op = "IDIV"
+		}
+		return one(op+sz, reg(i.src), asm.Operand{})
+	case opSignAx:
+		if i.size == 8 {
+			return one("CQO", asm.Operand{}, asm.Operand{})
+		}
+		return one("CDQ", asm.Operand{}, asm.Operand{})
+	case opCmov:
+		return one("CMOV"+sz+condSuffix[i.cc], reg(i.src), reg(i.dst))
+	case opSetcc:
+		return one("SET"+condSuffix[i.cc], asm.Operand{}, asm.Operand{Kind: asm.Reg8, Reg: int(reg(i.dst).Reg)})
+	case opJmp:
+		return one("JMP", asm.Operand{}, asm.Operand{})
+	case opJcc:
+		return one("J"+condSuffix[i.cc], asm.Operand{}, asm.Operand{})
+	case opCall:
+		if i.reloc == backend.RelocCall {
+			return one("CALL", asm.Operand{}, asm.Operand{Kind: asm.SymCall, Sym: symID(i.reloc, i.index)})
+		}
+		return one("CALL", asm.Operand{}, asm.Operand{Kind: asm.SymMem, Sym: symID(i.reloc, i.index)})
+	case opRet:
+		return one("RET", asm.Operand{}, asm.Operand{})
+	case opLockALU:
+		return []asm.Inst{{Op: "LOCK"}, {Op: asm.Op(aluMnemonics[i.alu] + sz), From: reg(i.src), To: mem(i.mem)}}
+	case opXadd:
+		return []asm.Inst{{Op: "LOCK"}, {Op: asm.Op("XADD" + sz), From: reg(i.src), To: mem(i.mem)}}
+	case opXchg:
+		// xchg with memory is locked without a prefix.
+		return one("XCHG"+sz, reg(i.src), mem(i.mem))
+	case opCmpxchg:
+		return []asm.Inst{{Op: "LOCK"}, {Op: asm.Op("CMPXCHG" + sz), From: reg(i.src), To: mem(i.mem)}}
+	case opLoadTable:
+		return one("MOVQ", asm.Operand{Kind: asm.SymMem, Sym: symID(i.reloc, i.index)}, reg(i.dst))
+	case opPush:
+		return one("PUSHQ", reg(i.src), asm.Operand{})
+	case opPop:
+		return one("POPQ", asm.Operand{}, reg(i.dst))
+	case opAdjSP:
+		if i.imm < 0 {
+			return one("ADDQ", imm(-i.imm), reg(rsp))
+		}
+		return one("SUBQ", imm(i.imm), reg(rsp))
+	}
+	panic(fmt.Sprintf("BUG: cannot encode %s", i))
+}

@@ -1,0 +1,197 @@
+package elf_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/bpf2native/bpf2native/backend"
+	_ "github.com/bpf2native/bpf2native/backend/amd64"
+	felf "github.com/bpf2native/bpf2native/frontend/elf"
+	"github.com/bpf2native/bpf2native/host"
+	"github.com/bpf2native/bpf2native/interp"
+	"github.com/bpf2native/bpf2native/ir"
+	elflink "github.com/bpf2native/bpf2native/linker/elf"
+	"github.com/bpf2native/bpf2native/metadata"
+	"github.com/bpf2native/bpf2native/platform"
+)
+
+// TestGCCEndToEnd compiles each helper-free testdata object with the code
+// generator, links it with Link, links that with gcc into a C driver
+// generated from the object's header, and compares every program's result
+// and packet with the interpreter's on a few packets. (Objects that call
+// helpers need a host runtime; loader's end-to-end test covers them.)
+func TestGCCEndToEnd(t *testing.T) {
+	plat, err := platform.Get("windows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("../../testdata/*.o")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata objects: %v", err)
+	}
+	packets := [][]byte{{}, {1}, bytes.Repeat([]byte{0xa5}, 60)}
+	if p, err := os.ReadFile("../../testdata/packets/ipv4_tcp.bin"); err == nil {
+		packets = append(packets, p)
+	} else {
+		t.Fatal(err)
+	}
+	ran := 0
+	for _, file := range files {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := felf.Load(file, src, plat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := backend.Compile(mod, backend.Target{Arch: "amd64", ABI: "sysv"}, backend.Options{})
+		if err != nil {
+			t.Fatalf("%s: compile: %v", file, err)
+		}
+		if len(obj.Helpers) > 0 {
+			continue
+		}
+		ran++
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			meta := metadata.FromModule(mod, obj, src)
+			data, err := elflink.Link(obj, meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "prog.o"), data)
+			write(t, filepath.Join(dir, "prog.h"), elflink.Header(meta, "PROG_H"))
+			write(t, filepath.Join(dir, "driver.c"), cDriver(t, mod, meta, plat))
+			bin := filepath.Join(dir, "driver")
+			if out, err := exec.Command("gcc", "-std=gnu11", "-Wall", "-Werror", "-O2", "-I", dir,
+				filepath.Join(dir, "driver.c"), filepath.Join(dir, "prog.o"), "-o", bin).CombinedOutput(); err != nil {
+				t.Fatalf("gcc: %v\n%s", err, out)
+			}
+			for pi, p := range mod.Programs {
+				pt := plat.ProgramType(p.Type)
+				if pt == nil {
+					continue
+				}
+				for ii, packet := range packets {
+					where := fmt.Sprintf("program %s, packet %d", p.Name, ii)
+					rt, err := host.New(mod, plat)
+					if err != nil {
+						t.Fatal(err)
+					}
+					vm, err := interp.NewVM(rt, interp.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					ctx, err := host.NewContext(pt, packet, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := vm.Run(pi, ctx)
+					if err != nil {
+						t.Logf("%s: interpreter: %v (not compared)", where, err)
+						continue
+					}
+					var in bytes.Buffer
+					binary.Write(&in, binary.LittleEndian, uint32(len(packet)))
+					in.Write(packet)
+					cmd := exec.Command(bin, strconv.Itoa(pi))
+					cmd.Stdin = &in
+					out, err := cmd.Output()
+					if err != nil {
+						t.Fatalf("%s: driver: %v", where, err)
+					}
+					r0, after, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
+					got, err := strconv.ParseUint(r0, 10, 64)
+					if err != nil {
+						t.Fatalf("%s: driver printed %q", where, out)
+					}
+					if got != want {
+						t.Errorf("%s: gcc-linked r0 = %#x, interpreter %#x", where, got, want)
+					}
+					if after != hex.EncodeToString(ctx.Packet()) {
+						t.Errorf("%s: packet\n got %s\nwant %x", where, after, ctx.Packet())
+					}
+				}
+			}
+		})
+	}
+	if ran == 0 {
+		t.Fatal("no helper-free testdata object")
+	}
+}
+
+// cDriver writes a C program that runs program argv[1] on the packet on
+// stdin (u32 length, bytes) and prints r0 and the packet afterwards in
+// hex. Map slots get zeroed storage (globals their initial bytes), so
+// programs that only address values directly work.
+func cDriver(t *testing.T, mod *ir.Module, meta *metadata.Metadata, plat *platform.Platform) []byte {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"prog.h\"\n\n")
+	for i, s := range meta.Slots {
+		size, init := uint32(8), []byte(nil)
+		if s.Kind == metadata.SlotGlobal {
+			g := meta.Globals[s.Index]
+			size, init = g.Size, g.Init
+		} else {
+			m := meta.Maps[s.Index]
+			size = m.ValueSize * m.MaxEntries
+		}
+		p("static uint8_t storage%d[%d] __attribute__((aligned(8))) = {", i, max(size, 1))
+		if len(init) == 0 {
+			init = []byte{0}
+		}
+		for _, c := range init {
+			p("%d,", c)
+		}
+		p("};\nstatic char handle%d;\n", i)
+	}
+	p("static uint8_t packet[65536] __attribute__((aligned(8)));\nstatic uint8_t ctx[65536] __attribute__((aligned(8)));\n")
+	p("static void put64(size_t off, uint64_t v) { memcpy(ctx + off, &v, 8); }\n")
+	// Fill the stack the program will use with a pattern, so code that
+	// reads stack it never wrote fails every time instead of by chance.
+	p("__attribute__((noinline)) static void poison_stack(void) { volatile uint8_t s[1 << 16]; for (size_t i = 0; i < sizeof s; i++) s[i] = 0xa5; }\n\n")
+	p("int main(int argc, char **argv) {\n\tuint32_t len = 0;\n\tuint64_t r0;\n\tint prog;\n\t(void)put64;\n")
+	p("\tif (argc != 2 || fread(&len, 4, 1, stdin) != 1 || len > sizeof packet || fread(packet, 1, len, stdin) != len) return 2;\n")
+	p("\tprog = atoi(argv[1]);\n")
+	for i := range meta.Slots {
+		p("\tbpf2native_maps[%d] = &handle%d;\n\tbpf2native_map_values[%d] = storage%d;\n", i, i, i, i)
+	}
+	p("\tpoison_stack();\n\tswitch (prog) {\n")
+	for pi, prog := range mod.Programs {
+		pt := plat.ProgramType(prog.Type)
+		if pt == nil || prog.Name != meta.Programs[pi].Entry {
+			continue
+		}
+		p("\tcase %d:\n", pi)
+		for _, f := range pt.Context.Fields {
+			var v string
+			switch f.Kind {
+			case platform.FieldPacket, platform.FieldPacketMeta:
+				v = "(uintptr_t)packet"
+			case platform.FieldPacketEnd:
+				v = "(uintptr_t)(packet + len)"
+			default:
+				continue
+			}
+			if f.Size != 8 {
+				t.Fatalf("program type %s: %d-byte packet field", pt.Name, f.Size)
+			}
+			p("\t\tput64(%d, %s);\n", f.Offset, v)
+		}
+		p("\t\tr0 = %s(ctx);\n\t\tbreak;\n", prog.Name)
+	}
+	p("\tdefault:\n\t\treturn 2;\n\t}\n")
+	p("\tprintf(\"%%llu \", (unsigned long long)r0);\n")
+	p("\tfor (uint32_t i = 0; i < len; i++) printf(\"%%02x\", packet[i]);\n\tprintf(\"\\n\");\n\treturn 0;\n}\n")
+	return []byte(b.String())
+}

@@ -84,6 +84,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			inspectCommand(),
 			objdumpCommand(),
 			verifyCommand(),
+			compileCommand(),
+			testCommand(),
 			runCommand(),
 			conformanceCommand(),
 			conformancePluginCommand(),

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpf2native/bpf2native/host"
-	"github.com/bpf2native/bpf2native/interp"
 	"github.com/bpf2native/bpf2native/ir"
 	"github.com/bpf2native/bpf2native/platform"
 )
@@ -22,6 +21,7 @@ func runCommand() *cli.Command {
 		ArgsUsage: "OBJ",
 		Flags: append(platformFlags(),
 			engineFlag(),
+			archFlag(),
 			&cli.StringFlag{Name: "program", Usage: "the program called `NAME` (needed when the object has several)"},
 			&cli.StringFlag{Name: "input", Usage: "`FILE` holding the packet (or, for types without one, the data the context points to); - for stdin"},
 			&cli.IntFlag{Name: "repeat", Value: 1, Usage: "run `N` times (maps keep their contents); prints the last result"},
@@ -29,9 +29,6 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "print program, r0, result and ns per run as JSON"},
 		),
 		Action: func(c *cli.Context) error {
-			if c.String("engine") != "interp" {
-				return usagef("--engine %q: unknown engine (known: interp)", c.String("engine"))
-			}
 			repeat := c.Int("repeat")
 			if repeat < 1 {
 				return usagef("--repeat %d: must be at least 1", repeat)
@@ -53,14 +50,21 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if c.String("engine") == "native" {
+				// Native code has no run-time checks: only verified code runs.
+				if _, err := verifyModule(withPrograms(mod, []int{prog}), plat, defaultVerifierOptions(), c.App.ErrWriter); err != nil {
+					return err
+				}
+			}
 			rt, err := host.New(mod, plat)
 			if err != nil {
 				return fmt.Errorf("%s: %w", mod.Source, err)
 			}
-			vm, err := interp.NewVM(rt, interp.Options{})
+			vm, err := newEngine(c.String("engine"), c.String("arch"), mod, rt)
 			if err != nil {
-				return fmt.Errorf("%s: %w", mod.Source, err)
+				return err
 			}
+			defer vm.Close()
 			var r0 uint64
 			var elapsed time.Duration
 			var ctx *host.Context

@@ -31,7 +31,7 @@ func verifyCommand() *cli.Command {
 				}
 				mod = withPrograms(mod, sel)
 			}
-			opts := verifier.Options{CheckTermination: true}
+			opts := defaultVerifierOptions()
 			if c.Bool("v") {
 				opts.Trace = c.App.Writer
 			}
@@ -48,6 +48,12 @@ func verifyCommand() *cli.Command {
 	}
 }
 
+// defaultVerifierOptions are what every command verifies with: memory
+// safety and termination.
+func defaultVerifierOptions() verifier.Options {
+	return verifier.Options{CheckTermination: true}
+}
+
 // verifyModule verifies mod, writes every diagnostic to diag as one line in
 // the GNU form build logs and editors understand, and fails if any program
 // was refused.
@@ -56,14 +62,18 @@ func verifyModule(mod *ir.Module, plat *platform.Platform, opts verifier.Options
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", mod.Source, err)
 	}
-	ds := res.Diagnostics()
-	for _, d := range ds {
-		fmt.Fprintln(diag, diagnosticLine(mod.Source, d))
-	}
-	if len(ds) > 0 {
+	if !res.OK() {
+		printDiagnostics(diag, mod.Source, res)
 		return nil, exitStatus(exitFailure)
 	}
 	return res, nil
+}
+
+// printDiagnostics writes each of res's diagnostics as one line.
+func printDiagnostics(w io.Writer, object string, res *verifier.Result) {
+	for _, d := range res.Diagnostics() {
+		fmt.Fprintln(w, diagnosticLine(object, d))
+	}
 }
 
 // diagnosticLine formats d as "file.c:42:7: error: program p: instruction

@@ -15,10 +15,12 @@ var ErrUnsupported = errors.New("unsupported")
 // Internal opcodes, one per behaviour so that the run loop never decodes.
 // ALU operations come in groups of four: 64-bit immediate, 64-bit register,
 // 32-bit immediate, 32-bit register; conditional jumps likewise. There are
-// fewer than 256 of them, so that an opcode is one byte and the run loop's
-// switch compiles to a single bounds-checked jump table.
+// a few hundred of them, densely numbered, so that the run loop's switch
+// compiles to a single bounds-checked jump table.
+type opcode = uint16
+
 const (
-	opAdd uint8 = iota * 4
+	opAdd opcode = iota * 4
 	opSub
 	opMul
 	opDiv
@@ -160,29 +162,61 @@ const (
 	opMovAddJne
 	opMovAddJlt
 	opMovAddJle
+	// mov dst, a; add dst, src (64-bit) followed by one of the mov+add+jump
+	// forms above: p = base+i; if p+n > end, the bounds check of an indexed
+	// packet access. Grouped like the add+jump forms; the run loop falls
+	// through to the mov+add+jump case.
+	opIdxMovAddJeq
+	opIdxMovAddJgt
+	opIdxMovAddJge
+	opIdxMovAddJne
+	opIdxMovAddJlt
+	opIdxMovAddJle
+	// ldx t, [s+off] followed by an add, xor or mov: the load and the ALU
+	// operation in one, with the ALU operation's registers and immediate
+	// packed into imm (see loadALU). Groups of four variants, named by the
+	// load's size and the ALU operation, its variant added.
+	opLdxBAdd
+	opLdxBXor
+	opLdxBMov
+	opLdxHAdd
+	opLdxHXor
+	opLdxHMov
+	opLdxWAdd
+	opLdxWXor
+	opLdxWMov
+	opLdxDWAdd
+	opLdxDWXor
+	opLdxDWMov
 	opsFused
 )
 
+// loadALUOps are the ALU groups a load fuses with, in their order in each
+// size's series of load+ALU groups.
+var loadALUOps = []opcode{opAdd, opXor, opMov}
+
 // addJumpFused maps a conditional jump group to its add-fused group; the
 // mov+add+jump group is at a fixed distance.
-var addJumpFused = map[uint8]uint8{
+var addJumpFused = map[opcode]opcode{
 	opJeq: opAddJeq, opJgt: opAddJgt, opJge: opAddJge, opJne: opAddJne, opJlt: opAddJlt, opJle: opAddJle,
 }
 
 const movAddJumpDistance = opMovAddJeq - opAddJeq
 
 // movFused maps a plain ALU group to its mov-fused group.
-var movFused = map[uint8]uint8{
+var movFused = map[opcode]opcode{
 	opAdd: opMovAdd, opSub: opMovSub, opMul: opMovMul, opOr: opMovOr, opAnd: opMovAnd,
 	opXor: opMovXor, opLsh: opMovLsh, opRsh: opMovRsh, opArsh: opMovArsh,
 }
 
 // inst is one pre-decoded instruction.
 type inst struct {
-	op, dst, src uint8
-	// a is the register holding the first operand of a binary ALU
-	// operation: dst, or the mov's source in a fused mov+ALU pair.
-	a uint8
+	op opcode
+	// dst holds the destination register in its low four bits and, for
+	// binary ALU operations, the register holding the first operand in its
+	// high four (a): dst itself, or the mov's source in a fused mov+ALU
+	// pair. Packing the two keeps an inst at 16 bytes.
+	dst, src uint8
 	// tgt is the index of a jump or local call target, the map index of a
 	// map load, or a memory access's signed offset (its offset in the
 	// current frame for the stack forms).
@@ -241,13 +275,13 @@ func Compile(mod *ir.Module, p *ir.Program) (*Code, error) {
 	return c, nil
 }
 
-var aluBase = map[asm.ALUOp]uint8{
+var aluBase = map[asm.ALUOp]opcode{
 	asm.Add: opAdd, asm.Sub: opSub, asm.Mul: opMul, asm.Div: opDiv, asm.SDiv: opSDiv,
 	asm.Mod: opMod, asm.SMod: opSMod, asm.Or: opOr, asm.And: opAnd, asm.Xor: opXor,
 	asm.LSh: opLsh, asm.RSh: opRsh, asm.ArSh: opArsh, asm.Mov: opMov,
 }
 
-var jumpBase = map[asm.JumpOp]uint8{
+var jumpBase = map[asm.JumpOp]opcode{
 	asm.JEq: opJeq, asm.JGT: opJgt, asm.JGE: opJge, asm.JSet: opJset, asm.JNE: opJne,
 	asm.JSGT: opJsgt, asm.JSGE: opJsge, asm.JLT: opJlt, asm.JLE: opJle, asm.JSLT: opJslt,
 	asm.JSLE: opJsle,
@@ -272,12 +306,12 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 		case asm.MovSX32:
 			in.op = opMovSX32x64
 		case asm.Swap:
-			var ops [3]uint8
+			var ops [3]opcode
 			switch {
 			case wide || reg: // bswap, or be: on a little-endian host both swap
-				ops = [3]uint8{opBe16, opBe32, opBe64}
+				ops = [3]opcode{opBe16, opBe32, opBe64}
 			default:
-				ops = [3]uint8{opLe16, opLe32, opNop}
+				ops = [3]opcode{opLe16, opLe32, opNop}
 			}
 			switch imm {
 			case 16:
@@ -294,7 +328,7 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 			if !ok {
 				return in, fmt.Errorf("%w: unknown ALU operation %#x", ir.ErrMalformed, raw)
 			}
-			v := uint8(v64Imm)
+			v := opcode(v64Imm)
 			if reg {
 				v++
 			}
@@ -302,7 +336,7 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 				v += 2
 			}
 			in.op = base + v
-			in.a = in.dst
+			in.dst = withA(in.dst, in.dst)
 			switch {
 			case reg:
 			case wide:
@@ -337,7 +371,7 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 			if !ok {
 				return in, fmt.Errorf("%w: unknown jump %#x", ir.ErrMalformed, raw)
 			}
-			v := uint8(v64Imm)
+			v := opcode(v64Imm)
 			if raw&0x08 != 0 {
 				v++
 			}
@@ -367,16 +401,16 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 				return in, fmt.Errorf("%w: lddw with src %d", ErrUnsupported, ins.Src)
 			}
 		case 0x20, 0x28, 0x30, 0x40, 0x48, 0x50:
-			in.op = map[uint8]uint8{0x20: opLdAbsW, 0x28: opLdAbsH, 0x30: opLdAbsB,
+			in.op = map[uint8]opcode{0x20: opLdAbsW, 0x28: opLdAbsH, 0x30: opLdAbsB,
 				0x40: opLdIndW, 0x48: opLdIndH, 0x50: opLdIndB}[raw]
 			in.dst, in.imm = 0, uint64(uint32(imm))
 		default:
 			return in, fmt.Errorf("%w: unknown load %#x", ir.ErrMalformed, raw)
 		}
 	case 0x01: // LDX
-		sizes := [4]uint8{opLdxW, opLdxH, opLdxB, opLdxDW}
+		sizes := [4]opcode{opLdxW, opLdxH, opLdxB, opLdxDW}
 		if raw&0xe0 == 0x80 {
-			sizes = [4]uint8{opLdxSW, opLdxSH, opLdxSB, 0}
+			sizes = [4]opcode{opLdxSW, opLdxSH, opLdxSB, 0}
 		}
 		in.op, in.tgt = sizes[(raw>>3)&3], int32(ins.Offset)
 		if in.op == 0 {
@@ -387,7 +421,7 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 		}
 	case 0x02: // ST
 		writesDst = false
-		in.op = [4]uint8{opStW, opStH, opStB, opStDW}[(raw>>3)&3]
+		in.op = [4]opcode{opStW, opStH, opStB, opStDW}[(raw>>3)&3]
 		in.tgt, in.imm = int32(ins.Offset), uint64(imm)
 		in = onStack(in, in.dst, opStB, opStStackB)
 	case 0x03: // STX
@@ -400,11 +434,11 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 				return in, fmt.Errorf("%w: atomic fetch into r10, which is read-only", ir.ErrMalformed)
 			}
 		} else {
-			in.op = [4]uint8{opStxW, opStxH, opStxB, opStxDW}[(raw>>3)&3]
+			in.op = [4]opcode{opStxW, opStxH, opStxB, opStxDW}[(raw>>3)&3]
 			in = onStack(in, in.dst, opStxB, opStxStackB)
 		}
 	}
-	if writesDst && in.dst == 10 {
+	if writesDst && in.dst&15 == 10 {
 		return in, fmt.Errorf("%w: r10 is read-only", ir.ErrMalformed)
 	}
 	return in, nil
@@ -413,7 +447,7 @@ func decode(mod *ir.Module, ins *ir.Instruction) (inst, error) {
 // onStack turns a checked access of the B/H/W/DW family starting at plain
 // into its unchecked form of the family starting at stack when the base
 // register is r10 and the whole access lies in the current frame.
-func onStack(in inst, base, plain, stack uint8) inst {
+func onStack(in inst, base uint8, plain, stack opcode) inst {
 	n := int32(1) << (in.op - plain) // B, H, W, DW are consecutive
 	if base == 10 && in.tgt >= -StackSize && in.tgt+n <= 0 {
 		in.op, in.tgt = stack+(in.op-plain), StackSize+in.tgt
@@ -428,7 +462,7 @@ func onStack(in inst, base, plain, stack uint8) inst {
 func fuse(insns []inst) {
 	plain := append([]inst(nil), insns...)
 	// addJump returns the add+jump form of y, an add dst, imm followed by z.
-	addJump := func(y, z inst) (uint8, bool) {
+	addJump := func(y, z inst) (opcode, bool) {
 		if y.op != opAdd+v64Imm || z.op < opJeq || z.op >= opsGrouped {
 			return 0, false
 		}
@@ -443,12 +477,12 @@ func fuse(insns []inst) {
 			}
 			continue
 		}
-		if y.op >= opMov || y.dst != x.dst {
+		if y.op >= opMov || y.dst&15 != x.dst&15 {
 			continue
 		}
 		if i+2 < len(plain) && x.op == opMov+v64Reg {
 			if f, ok := addJump(y, plain[i+2]); ok {
-				insns[i] = inst{op: f + movAddJumpDistance, dst: y.dst, a: x.src, imm: y.imm}
+				insns[i] = inst{op: f + movAddJumpDistance, dst: withA(y.dst, x.src), imm: y.imm}
 				continue
 			}
 		}
@@ -457,12 +491,73 @@ func fuse(insns []inst) {
 		// A 32-bit mov zero-extends, which only a 32-bit operation
 		// ignores; a register operand that is dst itself would read the
 		// mov's result, not the original.
-		if !ok || (x.op == opMov+v32Reg && v < v32Imm) || ((v == v64Reg || v == v32Reg) && y.src == y.dst) {
+		if !ok || (x.op == opMov+v32Reg && v < v32Imm) || ((v == v64Reg || v == v32Reg) && y.src == y.dst&15) {
 			continue
 		}
-		insns[i] = inst{op: f + v, dst: y.dst, src: y.src, a: x.src, imm: y.imm}
+		insns[i] = inst{op: f + v, dst: withA(y.dst, x.src), src: y.src, imm: y.imm}
+	}
+	// Loads followed by an ALU operation. The ALU operation is copied into
+	// the load's imm, which a load does not use, so the pair needs nothing
+	// from the instruction after it, which may have been fused itself.
+	for i := 0; i+1 < len(plain); i++ {
+		if f, ok := loadALU(plain[i], plain[i+1]); ok {
+			insns[i] = f
+		}
+	}
+	// Second pass, over the fused forms: a mov+add64 reg whose add is
+	// followed by a mov+add+jump.
+	for i := 0; i+2 < len(insns); i++ {
+		if insns[i].op == opMovAdd+v64Reg && insns[i+2].op >= opMovAddJeq && insns[i+2].op < opIdxMovAddJeq {
+			insns[i].op = insns[i+2].op - opMovAddJeq + opIdxMovAddJeq
+		}
 	}
 }
+
+// loadALU returns the fused form of x, a checked ldx t, followed by y, an
+// ALU operation that takes the loaded value straight from the load: t op=
+// imm|reg, a commutative reg op= t, or mov reg, t. The fused form computes
+// v op other, v the loaded value, so that it never reads back the t it has
+// just written. y's destination goes in bits 0-3 of imm, the other
+// register in bits 8-11, and y's immediate, a sign-extended 32-bit constant
+// for the operations that fuse, in bits 32-63.
+func loadALU(x, y inst) (inst, bool) {
+	if x.op < opLdxB || x.op > opLdxDW || y.op >= opsGrouped {
+		return x, false
+	}
+	t, d, a := x.dst&15, y.dst&15, y.dst>>4
+	g, v := y.op&^3, y.op&3
+	reg := v == v64Reg || v == v32Reg
+	var other uint8
+	switch {
+	case g == opMov:
+		if !reg || y.src != t {
+			return x, false
+		}
+	case d == t && a == t:
+		if reg && y.src == t {
+			return x, false
+		}
+		if !reg && int64(y.imm) != int64(int32(y.imm)) && (v != v32Imm || y.imm != uint64(uint32(y.imm))) {
+			return x, false
+		}
+		other = y.src
+	case reg && y.src == t && d == a: // add and xor commute
+		other = d
+	default:
+		return x, false
+	}
+	for j, o := range loadALUOps {
+		if o == g {
+			x.op = opLdxBAdd + opcode(int(x.op-opLdxB)*len(loadALUOps)+j)*4 + v
+			x.imm = uint64(d) | uint64(other)<<8 | uint64(uint32(y.imm))<<32
+			return x, true
+		}
+	}
+	return x, false
+}
+
+// withA packs register a into the high four bits of dst (see inst).
+func withA(dst, a uint8) uint8 { return dst&15 | a<<4 }
 
 func pick[T any](c bool, a, b T) T {
 	if c {

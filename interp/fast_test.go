@@ -42,6 +42,19 @@ func TestFusedPairs(t *testing.T) {
 		{"jump into mov+add", "mov %r0, 100\nmov %r1, 1\nja +2\nmov %r0, %r1\nmov %r0, %r1\nadd %r0, 5\nexit", 105, 5},
 		{"jump into add+jump", "mov %r0, 7\nja +1\nadd %r0, 1\njeq %r0, 7, +1\nexit\nmov %r0, 42\nexit", 42, 5},
 		{"jump into mov+add+jump", "mov %r0, 7\nmov %r1, 100\nja +1\nmov %r0, %r1\nadd %r0, 1\njne %r0, 8, +1\nexit\nmov %r0, 42\nexit", 8, 6},
+		// mov+add followed by mov+add+jump: the indexed bounds check.
+		{"mov add mov add jgt taken", "mov %r1, 10\nmov %r3, 2\nmov %r2, %r1\nadd %r2, %r3\nmov %r4, %r2\nadd %r4, 4\njgt %r4, 12, +1\nexit\nmov %r0, %r4\nexit", 16, 9},
+		{"mov add mov add jgt not taken", "mov %r1, 10\nmov %r3, 2\nmov %r0, %r1\nadd %r0, %r3\nmov %r4, %r0\nadd %r4, 4\njgt %r4, 20, +1\nexit\nmov %r0, 1\nexit", 12, 8},
+		{"jump into mov add mov add jgt", "mov %r0, 5\nmov %r1, 10\nja +1\nmov %r0, %r1\nadd %r0, %r1\nmov %r4, %r0\nadd %r4, 4\njgt %r4, 20, +1\nexit\nmov %r0, 1\nexit", 15, 8},
+		// ldx+ALU: the loaded register operated on, as an operand, moved.
+		{"ldx add imm", stackPtr + "stdw [%r1], 5\nldxdw %r2, [%r1]\nadd %r2, 3\nmov %r0, %r2\nexit", 8, 7},
+		{"ldx add32 imm", stackPtr + "stdw [%r1], -1\nldxdw %r0, [%r1]\nadd32 %r0, 2\nexit", 1, 6},
+		{"ldx xor reg", stackPtr + "stb [%r1], 0x0f\nmov %r0, 0xf0\nldxb %r2, [%r1]\nxor %r0, %r2\nexit", 0xff, 7},
+		{"ldx xor32 reg", stackPtr + "sth [%r1], 0x0f\nlddw %r3, 0x1000000f0\nldxh %r0, [%r1]\nxor32 %r0, %r3\nexit", 0xff, 7},
+		{"ldx add self", stackPtr + "stw [%r1], 3\nldxw %r0, [%r1]\nadd %r0, %r0\nexit", 6, 6},
+		{"ldx mov32", stackPtr + "stdw [%r1], -1\nldxdw %r2, [%r1]\nmov32 %r0, %r2\nexit", 0xffffffff, 6},
+		{"ldx add other", stackPtr + "stw [%r1], 3\nmov %r0, 1\nldxw %r2, [%r1]\nadd %r0, %r3\nexit", 1, 7},
+		{"jump into ldx add", stackPtr + "stdw [%r1], 5\nmov %r0, 1\nja +1\nldxdw %r0, [%r1]\nadd %r0, 3\nexit", 4, 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vm, ctx, err := NewBytecodeVM(assemble(t, tc.src), nil, Options{})
@@ -56,6 +69,27 @@ func TestFusedPairs(t *testing.T) {
 				t.Errorf("executed %d instructions, want %d", vm.Executed(), tc.count)
 			}
 		})
+	}
+}
+
+// stackPtr points r1 at r10-8 through a register, so that accesses through
+// it take the checked forms.
+const stackPtr = "mov %r1, %r10\nadd %r1, -8\n"
+
+// TestFusedLoadFault checks that a fault in the load of a fused load+ALU
+// pair names the load.
+func TestFusedLoadFault(t *testing.T) {
+	vm, ctx, err := NewBytecodeVM(assemble(t, "mov %r0, 1\nmov %r1, 0\nldxw %r0, [%r1+8]\nadd %r0, 1\nexit"), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = vm.Run(0, ctx)
+	var f *Fault
+	if !errors.As(err, &f) || f.Slot != 2 || !strings.Contains(err.Error(), "null pointer") {
+		t.Fatalf("got %v, want a null pointer fault at instruction 2", err)
+	}
+	if vm.Executed() != 3 {
+		t.Errorf("executed %d, want 3", vm.Executed())
 	}
 }
 

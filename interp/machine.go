@@ -456,182 +456,182 @@ func (m *machine) exec(code *Code) (uint64, error) {
 			pc++ // the ALU operation
 			fallthrough
 		case opAdd + v64Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 		case opMovAdd + v64Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opAdd + v64Reg:
-			r[in.dst&15] = r[in.a&15] + r[in.src&15]
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
 		case opMovAdd + v32Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opAdd + v32Imm:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) + uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) + uint32(in.imm))
 		case opMovAdd + v32Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opAdd + v32Reg:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) + uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) + uint32(r[in.src&15]))
 		case opMovSub + v64Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opSub + v64Imm:
-			r[in.dst&15] = r[in.a&15] - in.imm
+			r[in.dst&15] = r[in.dst>>4] - in.imm
 		case opMovSub + v64Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opSub + v64Reg:
-			r[in.dst&15] = r[in.a&15] - r[in.src&15]
+			r[in.dst&15] = r[in.dst>>4] - r[in.src&15]
 		case opMovSub + v32Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opSub + v32Imm:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) - uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) - uint32(in.imm))
 		case opMovSub + v32Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opSub + v32Reg:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) - uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) - uint32(r[in.src&15]))
 		case opMovMul + v64Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opMul + v64Imm:
-			r[in.dst&15] = r[in.a&15] * in.imm
+			r[in.dst&15] = r[in.dst>>4] * in.imm
 		case opMovMul + v64Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opMul + v64Reg:
-			r[in.dst&15] = r[in.a&15] * r[in.src&15]
+			r[in.dst&15] = r[in.dst>>4] * r[in.src&15]
 		case opMovMul + v32Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opMul + v32Imm:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) * uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) * uint32(in.imm))
 		case opMovMul + v32Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opMul + v32Reg:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) * uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) * uint32(r[in.src&15]))
 		case opMovOr + v64Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opOr + v64Imm:
-			r[in.dst&15] = r[in.a&15] | in.imm
+			r[in.dst&15] = r[in.dst>>4] | in.imm
 		case opMovOr + v64Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opOr + v64Reg:
-			r[in.dst&15] = r[in.a&15] | r[in.src&15]
+			r[in.dst&15] = r[in.dst>>4] | r[in.src&15]
 		case opMovOr + v32Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opOr + v32Imm:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) | uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) | uint32(in.imm))
 		case opMovOr + v32Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opOr + v32Reg:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) | uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) | uint32(r[in.src&15]))
 		case opMovAnd + v64Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opAnd + v64Imm:
-			r[in.dst&15] = r[in.a&15] & in.imm
+			r[in.dst&15] = r[in.dst>>4] & in.imm
 		case opMovAnd + v64Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opAnd + v64Reg:
-			r[in.dst&15] = r[in.a&15] & r[in.src&15]
+			r[in.dst&15] = r[in.dst>>4] & r[in.src&15]
 		case opMovAnd + v32Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opAnd + v32Imm:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) & uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) & uint32(in.imm))
 		case opMovAnd + v32Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opAnd + v32Reg:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) & uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) & uint32(r[in.src&15]))
 		case opMovXor + v64Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opXor + v64Imm:
-			r[in.dst&15] = r[in.a&15] ^ in.imm
+			r[in.dst&15] = r[in.dst>>4] ^ in.imm
 		case opMovXor + v64Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opXor + v64Reg:
-			r[in.dst&15] = r[in.a&15] ^ r[in.src&15]
+			r[in.dst&15] = r[in.dst>>4] ^ r[in.src&15]
 		case opMovXor + v32Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opXor + v32Imm:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) ^ uint32(in.imm))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) ^ uint32(in.imm))
 		case opMovXor + v32Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opXor + v32Reg:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) ^ uint32(r[in.src&15]))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) ^ uint32(r[in.src&15]))
 		case opMovLsh + v64Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opLsh + v64Imm:
-			r[in.dst&15] = r[in.a&15] << (in.imm & 63)
+			r[in.dst&15] = r[in.dst>>4] << (in.imm & 63)
 		case opMovLsh + v64Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opLsh + v64Reg:
-			r[in.dst&15] = r[in.a&15] << (r[in.src&15] & 63)
+			r[in.dst&15] = r[in.dst>>4] << (r[in.src&15] & 63)
 		case opMovLsh + v32Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opLsh + v32Imm:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) << (uint32(in.imm) & 31))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) << (uint32(in.imm) & 31))
 		case opMovLsh + v32Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opLsh + v32Reg:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) << (uint32(r[in.src&15]) & 31))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) << (uint32(r[in.src&15]) & 31))
 		case opMovRsh + v64Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opRsh + v64Imm:
-			r[in.dst&15] = r[in.a&15] >> (in.imm & 63)
+			r[in.dst&15] = r[in.dst>>4] >> (in.imm & 63)
 		case opMovRsh + v64Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opRsh + v64Reg:
-			r[in.dst&15] = r[in.a&15] >> (r[in.src&15] & 63)
+			r[in.dst&15] = r[in.dst>>4] >> (r[in.src&15] & 63)
 		case opMovRsh + v32Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opRsh + v32Imm:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) >> (uint32(in.imm) & 31))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) >> (uint32(in.imm) & 31))
 		case opMovRsh + v32Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opRsh + v32Reg:
-			r[in.dst&15] = uint64(uint32(r[in.a&15]) >> (uint32(r[in.src&15]) & 31))
+			r[in.dst&15] = uint64(uint32(r[in.dst>>4]) >> (uint32(r[in.src&15]) & 31))
 		case opMovArsh + v64Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opArsh + v64Imm:
-			r[in.dst&15] = uint64(int64(r[in.a&15]) >> (in.imm & 63))
+			r[in.dst&15] = uint64(int64(r[in.dst>>4]) >> (in.imm & 63))
 		case opMovArsh + v64Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opArsh + v64Reg:
-			r[in.dst&15] = uint64(int64(r[in.a&15]) >> (r[in.src&15] & 63))
+			r[in.dst&15] = uint64(int64(r[in.dst>>4]) >> (r[in.src&15] & 63))
 		case opMovArsh + v32Imm:
 			pc++ // the ALU operation
 			fallthrough
 		case opArsh + v32Imm:
-			r[in.dst&15] = uint64(uint32(int32(r[in.a&15]) >> (uint32(in.imm) & 31)))
+			r[in.dst&15] = uint64(uint32(int32(r[in.dst>>4]) >> (uint32(in.imm) & 31)))
 		case opMovArsh + v32Reg:
 			pc++ // the ALU operation
 			fallthrough
 		case opArsh + v32Reg:
-			r[in.dst&15] = uint64(uint32(int32(r[in.a&15]) >> (uint32(r[in.src&15]) & 31)))
+			r[in.dst&15] = uint64(uint32(int32(r[in.dst>>4]) >> (uint32(r[in.src&15]) & 31)))
 		case opDiv + v64Imm:
 			d := in.dst & 15
 			if b := in.imm; b == 0 {
@@ -748,11 +748,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 		case opMov + v32Reg:
 			d := in.dst & 15
 			r[d] = uint64(uint32(r[in.src&15]))
+		case opIdxMovAddJeq + v64Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJeq + v64Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJeq + v64Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -764,11 +770,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJeq + v64Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJeq + v64Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJeq + v64Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -780,11 +792,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJeq + v32Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJeq + v32Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJeq + v32Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -796,11 +814,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJeq + v32Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJeq + v32Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJeq + v32Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -812,11 +836,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJgt + v64Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJgt + v64Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJgt + v64Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -828,11 +858,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJgt + v64Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJgt + v64Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJgt + v64Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -844,11 +880,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJgt + v32Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJgt + v32Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJgt + v32Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -860,11 +902,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJgt + v32Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJgt + v32Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJgt + v32Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -876,11 +924,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJge + v64Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJge + v64Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJge + v64Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -892,11 +946,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJge + v64Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJge + v64Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJge + v64Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -908,11 +968,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJge + v32Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJge + v32Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJge + v32Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -924,11 +990,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJge + v32Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJge + v32Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJge + v32Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -972,11 +1044,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJne + v64Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJne + v64Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJne + v64Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -988,11 +1066,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJne + v64Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJne + v64Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJne + v64Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1004,11 +1088,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJne + v32Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJne + v32Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJne + v32Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1020,11 +1110,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJne + v32Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJne + v32Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJne + v32Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1100,11 +1196,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJlt + v64Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJlt + v64Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJlt + v64Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1116,11 +1218,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJlt + v64Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJlt + v64Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJlt + v64Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1132,11 +1240,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJlt + v32Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJlt + v32Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJlt + v32Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1148,11 +1262,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJlt + v32Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJlt + v32Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJlt + v32Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1164,11 +1284,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJle + v64Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJle + v64Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJle + v64Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1180,11 +1306,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJle + v64Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJle + v64Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJle + v64Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1196,11 +1328,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJle + v32Imm:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJle + v32Imm:
 			pc++ // the add
 			fallthrough
 		case opAddJle + v32Imm:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1212,11 +1350,17 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				k += int(in.tgt) - pc
 				pc = int(in.tgt)
 			}
+		case opIdxMovAddJle + v32Reg:
+			r[in.dst&15] = r[in.dst>>4] + r[in.src&15]
+			pc++            // the add
+			in = &insns[pc] // the mov+add+jump
+			pc++
+			fallthrough
 		case opMovAddJle + v32Reg:
 			pc++ // the add
 			fallthrough
 		case opAddJle + v32Reg:
-			r[in.dst&15] = r[in.a&15] + in.imm
+			r[in.dst&15] = r[in.dst>>4] + in.imm
 			in = &insns[pc] // the jump
 			pc++
 			fallthrough
@@ -1729,6 +1873,1170 @@ func (m *machine) exec(code *Code) (uint64, error) {
 				}
 				pc, k = m.pc, m.k
 			}
+		case opLdxBAdd + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v + uint64(int64(int32(in.imm>>32)))
+		case opLdxBAdd + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v + r[uint8(in.imm>>8)&15]
+		case opLdxBAdd + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) + uint32(in.imm>>32))
+		case opLdxBAdd + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) + uint32(r[uint8(in.imm>>8)&15]))
+		case opLdxBXor + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v ^ uint64(int64(int32(in.imm>>32)))
+		case opLdxBXor + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v ^ r[uint8(in.imm>>8)&15]
+		case opLdxBXor + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) ^ uint32(in.imm>>32))
+		case opLdxBXor + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) ^ uint32(r[uint8(in.imm>>8)&15]))
+		case opLdxBMov + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(int64(int32(in.imm >> 32)))
+		case opLdxBMov + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v
+		case opLdxBMov + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(in.imm >> 32))
+		case opLdxBMov + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v))
+		case opLdxHAdd + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v + uint64(int64(int32(in.imm>>32)))
+		case opLdxHAdd + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v + r[uint8(in.imm>>8)&15]
+		case opLdxHAdd + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) + uint32(in.imm>>32))
+		case opLdxHAdd + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) + uint32(r[uint8(in.imm>>8)&15]))
+		case opLdxHXor + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v ^ uint64(int64(int32(in.imm>>32)))
+		case opLdxHXor + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v ^ r[uint8(in.imm>>8)&15]
+		case opLdxHXor + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) ^ uint32(in.imm>>32))
+		case opLdxHXor + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) ^ uint32(r[uint8(in.imm>>8)&15]))
+		case opLdxHMov + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(int64(int32(in.imm >> 32)))
+		case opLdxHMov + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v
+		case opLdxHMov + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(in.imm >> 32))
+		case opLdxHMov + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v))
+		case opLdxWAdd + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v + uint64(int64(int32(in.imm>>32)))
+		case opLdxWAdd + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v + r[uint8(in.imm>>8)&15]
+		case opLdxWAdd + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) + uint32(in.imm>>32))
+		case opLdxWAdd + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) + uint32(r[uint8(in.imm>>8)&15]))
+		case opLdxWXor + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v ^ uint64(int64(int32(in.imm>>32)))
+		case opLdxWXor + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v ^ r[uint8(in.imm>>8)&15]
+		case opLdxWXor + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) ^ uint32(in.imm>>32))
+		case opLdxWXor + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) ^ uint32(r[uint8(in.imm>>8)&15]))
+		case opLdxWMov + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(int64(int32(in.imm >> 32)))
+		case opLdxWMov + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v
+		case opLdxWMov + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(in.imm >> 32))
+		case opLdxWMov + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v))
+		case opLdxDWAdd + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v + uint64(int64(int32(in.imm>>32)))
+		case opLdxDWAdd + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v + r[uint8(in.imm>>8)&15]
+		case opLdxDWAdd + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) + uint32(in.imm>>32))
+		case opLdxDWAdd + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) + uint32(r[uint8(in.imm>>8)&15]))
+		case opLdxDWXor + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v ^ uint64(int64(int32(in.imm>>32)))
+		case opLdxDWXor + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v ^ r[uint8(in.imm>>8)&15]
+		case opLdxDWXor + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) ^ uint32(in.imm>>32))
+		case opLdxDWXor + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v) ^ uint32(r[uint8(in.imm>>8)&15]))
+		case opLdxDWMov + v64Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(int64(int32(in.imm >> 32)))
+		case opLdxDWMov + v64Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = v
+		case opLdxDWMov + v32Imm:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(in.imm >> 32))
+		case opLdxDWMov + v32Reg:
+			a := r[in.src&15] + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.dst&15] = v
+			pc++ // the ALU operation
+			d := uint8(in.imm)
+			r[d&15] = uint64(uint32(v))
 		case opNeg64:
 			r[in.dst&15] = -r[in.dst&15]
 		case opNeg32:

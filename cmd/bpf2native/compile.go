@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -27,8 +29,13 @@ func compileCommand() *cli.Command {
 			&cli.StringFlag{Name: "program", Usage: "only the program called `NAME`"},
 			&cli.BoolFlag{Name: "header", Usage: "also write a C header for the object beside it (OUT with .h)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "skip verification (the code is then not proven safe)"},
+			&cli.BoolFlag{Name: "MD", Usage: "write a Make dependency file for the output (OUT.d unless -MF names it)"},
+			&cli.StringFlag{Name: "MF", Aliases: []string{"depfile"}, Usage: "write the Make dependency file to `FILE` (implies -MD)"},
+			&cli.BoolFlag{Name: "Werror", Usage: "treat warnings as errors"},
+			&cli.BoolFlag{Name: "time-passes", Aliases: []string{"stats"}, Usage: "print the time and counts of each stage on stderr"},
 		),
 		Action: func(c *cli.Context) error {
+			start := time.Now()
 			path, err := oneObject(c)
 			if err != nil {
 				return err
@@ -62,8 +69,13 @@ func compileCommand() *cli.Command {
 			}
 			noVerify := c.Bool("no-verify")
 			if noVerify {
-				fmt.Fprintf(c.App.ErrWriter, "%s: warning: --no-verify: the native code is NOT proven safe; a faulty program can crash or corrupt whatever runs it\n", path)
+				fmt.Fprintf(c.App.ErrWriter, "%s: %s: --no-verify: the native code is NOT proven safe; a faulty program can crash or corrupt whatever runs it\n", path, warningWord(c))
+				if c.Bool("Werror") {
+					return exitStatus(exitFailure)
+				}
 			}
+			stats := &passStats{}
+			stats.stage("read and decode", start, len(source))
 			res, err := compiler.Compile(mod, source, compiler.Options{
 				Platform: plat,
 				Target:   backend.Target{Arch: arch, ABI: defaultABI(arch, format)},
@@ -77,20 +89,110 @@ func compileCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			stats.stage("verify and compile", time.Now(), len(res.Object.Text))
 			out := c.String("o")
 			object, err := elflink.Link(res.Object, res.Metadata)
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
+			stats.stage("link", time.Now(), len(object))
 			if c.Bool("header") {
 				header := strings.TrimSuffix(out, filepath.Ext(out)) + ".h"
 				if err := writeFileAtomic(header, elflink.Header(res.Metadata, headerGuard(header))); err != nil {
 					return err
 				}
 			}
-			return writeFileAtomic(out, object)
+			if err := writeFileAtomic(out, object); err != nil {
+				return err
+			}
+			if depfile := c.String("MF"); depfile != "" || c.Bool("MD") {
+				if depfile == "" {
+					depfile = out + ".d"
+				}
+				inputs := []string{path}
+				if types := c.String("program-types"); types != "" {
+					inputs = append(inputs, types)
+				}
+				if err := writeFileAtomic(depfile, makeRule(out, inputs)); err != nil {
+					return err
+				}
+			}
+			stats.stage("write", time.Now(), len(object))
+			if c.Bool("time-passes") {
+				insns := 0
+				for _, p := range mod.Programs {
+					insns += len(p.Insns)
+				}
+				stats.print(c.App.ErrWriter, len(mod.Programs), insns, len(res.Object.Text))
+			}
+			return nil
 		},
 	}
+}
+
+// warningWord is how a warning is labelled: as an error under -Werror.
+func warningWord(c *cli.Context) string {
+	if c.Bool("Werror") {
+		return "error"
+	}
+	return "warning"
+}
+
+// makeRule is a Make rule saying that target depends on inputs, plus an
+// empty rule per input so that make does not fail when one is deleted
+// (what gcc's -MP adds).
+func makeRule(target string, inputs []string) []byte {
+	var b strings.Builder
+	b.WriteString(makeEscape(target) + ":")
+	for _, in := range inputs {
+		b.WriteString(" " + makeEscape(in))
+	}
+	b.WriteString("\n")
+	for _, in := range inputs {
+		b.WriteString("\n" + makeEscape(in) + ":\n")
+	}
+	return []byte(b.String())
+}
+
+// makeEscape escapes what make would otherwise split or expand in a file
+// name.
+func makeEscape(name string) string {
+	r := strings.NewReplacer(" ", "\\ ", "#", "\\#", "$", "$$")
+	return r.Replace(name)
+}
+
+// passStats records how long each stage of compile took, like clang's
+// -ftime-report.
+type passStats struct {
+	last   time.Time
+	stages []stageStat
+}
+
+type stageStat struct {
+	name  string
+	took  time.Duration
+	bytes int
+}
+
+func (s *passStats) stage(name string, now time.Time, bytes int) {
+	if s.last.IsZero() {
+		s.last = now
+	}
+	t := time.Now()
+	s.stages = append(s.stages, stageStat{name, t.Sub(s.last), bytes})
+	s.last = t
+}
+
+func (s *passStats) print(w io.Writer, programs, insns, codeBytes int) {
+	var total time.Duration
+	for _, st := range s.stages {
+		total += st.took
+	}
+	fmt.Fprintf(w, "=== bpf2native compile: %d programs, %d eBPF instructions in, %d bytes of machine code out\n", programs, insns, codeBytes)
+	for _, st := range s.stages {
+		fmt.Fprintf(w, "  %-20s %10.3f ms %6.1f%%  %d bytes\n", st.name, float64(st.took.Microseconds())/1000, 100*float64(st.took)/float64(max(total, 1)), st.bytes)
+	}
+	fmt.Fprintf(w, "  %-20s %10.3f ms\n", "total", float64(total.Microseconds())/1000)
 }
 
 // headerGuard derives an include guard from a header's file name.

@@ -186,6 +186,8 @@ func (a *analyzer) assumeRegs(st *State, c cond, dst, src asm.Register, hasSrc b
 		setNum(st, dst, nd)
 		if hasSrc {
 			setNum(st, src, ns)
+			relateToLength(st, c, d, s)
+			relateToLength(st, c.swap(), s, d)
 		}
 		return st
 	case is32:
@@ -217,25 +219,80 @@ func (a *analyzer) assumeRegs(st *State, c cond, dst, src asm.Register, hasSrc b
 	return st
 }
 
-// setNum sets register r's number, and that of every value related to it
-// (equal up to the difference of their Deltas, modulo 2^64).
+// setNum sets register r's number, and narrows that of every value
+// related to it: scalars equal up to the difference of their Deltas, and
+// packet pointers whose offset is the same quantity plus their Delta
+// (both modulo 2^64).
 func setNum(st *State, r asm.Register, n Num) {
 	v := &st.top().Regs[r]
 	if v.ID != 0 {
-		id, delta := v.ID, v.Delta
-		st.forEachValue(func(w *Value) {
-			if w.Kind == Scalar && w.ID == id {
-				shifted := n
-				if w.Delta != delta {
-					shifted = numAdd(n, NumConst(uint64(w.Delta-delta)))
-				}
-				if m, ok := w.Num.Meet(shifted); ok {
-					w.Num = m
-				}
-			}
-		})
+		narrowRelated(st, v.ID, v.Delta, n)
 	}
 	v.Num = n
+}
+
+// narrowRelated narrows every scalar and packet pointer with relation ID
+// id, knowing that the quantity with Delta delta is n.
+func narrowRelated(st *State, id int32, delta int64, n Num) {
+	st.forEachValue(func(w *Value) {
+		if (w.Kind == Scalar || w.Kind == Packet) && w.ID == id {
+			shifted := n
+			if w.Delta != delta {
+				shifted = numAdd(n, NumConst(uint64(w.Delta-delta)))
+			}
+			if m, ok := w.Num.Meet(shifted); ok {
+				w.Num = m
+			}
+		}
+	})
+}
+
+// relateToLength applies "x c l" to a scalar x with relation ID X and a
+// scalar l equal to the packet's length plus l.Delta (c is <, <= or ==,
+// or their signed forms): every packet pointer data + Y_X + e then has
+// x.Delta - l.Delta + strict - e bytes before data_end (State.PktRel).
+// Both sides must be small non-negative numbers, so that the comparison
+// of 64-bit values is one of integers.
+func relateToLength(st *State, c cond, x, l Value) {
+	var strict int64
+	switch c {
+	case cLE, cEQ:
+	case cLT:
+		strict = 1
+	case cSLE:
+		if x.Num.SMin < 0 {
+			return
+		}
+	case cSLT:
+		if x.Num.SMin < 0 {
+			return
+		}
+		strict = 1
+	default:
+		return
+	}
+	if x.ID == 0 || x.ID == pktLenID || l.ID != pktLenID || l.Num.UMax >= 1<<40 ||
+		x.Delta <= -1<<40 || x.Delta >= 1<<40 || l.Delta <= -1<<40 || l.Delta >= 1<<40 {
+		return
+	}
+	st.addPktRel(x.ID, x.Delta-l.Delta+strict)
+	boundRelated(st, x.ID, x.Delta, strict-l.Delta)
+}
+
+// boundRelated records, on every small scalar with relation ID id, the
+// slack implied by "the quantity with Delta delta, plus slack, is at most
+// the packet's length" (see Value.Bounded). A scalar w is that quantity
+// plus w.Delta - delta modulo 2^64; both being below 2^40, exactly so.
+func boundRelated(st *State, id int32, delta, slack int64) {
+	st.forEachValue(func(w *Value) {
+		if w.Kind != Scalar || w.ID != id || w.Num.UMax >= 1<<40 {
+			return
+		}
+		s := slack - (w.Delta - delta)
+		if !w.Bounded || s > w.Slack {
+			w.Bounded, w.Slack = true, s
+		}
+	})
 }
 
 // assumeNull applies "d == 0" (isNull) or "d != 0" to a pointer: a
@@ -290,18 +347,23 @@ func (a *analyzer) assumePacket(st *State, r asm.Register, p, e Value, c cond) *
 	if p.Num.SMin > 0 || rng > 0 {
 		st.PacketMin = max(st.PacketMin, p.Num.SMin+rng)
 	}
+	if v := &st.top().Regs[r]; v.Range < rng {
+		v.Range = rng
+	}
 	if p.ID != 0 {
-		id, delta := p.ID, p.Delta
-		st.forEachValue(func(v *Value) {
-			if v.Kind == Packet && v.ID == id {
-				v.Range = max(v.Range, rng+delta-v.Delta)
-			}
-		})
+		st.addPktRel(p.ID, rng+p.Delta)
 	}
 	// A pointer proven before the end lies within the largest packet,
-	// which bounds a pointer that walks the packet in a loop.
+	// which bounds a pointer that walks the packet in a loop, and every
+	// value related to it (the index it was computed from).
 	if n, ok := st.top().Regs[r].Num.meetS(math.MinInt64, MaxPacketSize-rng); ok {
 		st.top().Regs[r].Num = n
+		if p.ID != 0 {
+			narrowRelated(st, p.ID, p.Delta, n)
+			if n.SMin > -1<<40 && n.SMax < 1<<40 {
+				boundRelated(st, p.ID, p.Delta, rng)
+			}
+		}
 	}
 	return st
 }

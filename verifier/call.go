@@ -141,8 +141,15 @@ func (a *analyzer) call(i int, ins *ir.Instruction, st *State) *State {
 			if v.Kind == Packet || v.Kind == PacketEnd || v.Kind == PacketMeta {
 				*v = unknown()
 			}
+			if v.Kind == Scalar {
+				// The packet's length may have changed too.
+				v.Bounded, v.Slack = false, 0
+				if v.ID == pktLenID {
+					v.ID, v.Delta = 0, 0
+				}
+			}
 		})
-		st.PacketMin, st.MetaMin = 0, 0
+		st.PacketMin, st.MetaMin, st.PktRel = 0, 0, nil
 	}
 	regs = &st.top().Regs
 	regs[0] = ret

@@ -205,6 +205,11 @@ func (n Num) sync() (Num, bool) {
 			n.SMin = max(n.SMin, int64(n.UMin))
 			n.SMax = min(n.SMax, int64(n.UMax))
 		}
+		// Low known bits make the bounds round to the nearest value
+		// they allow (a multiple of 4 in [0,255] is at most 252).
+		if k := bits.TrailingZeros64(n.T.Mask); k > 0 && k < 64 {
+			n = n.roundToLowBits(uint(k))
+		}
 		if n.UMin > n.UMax || n.SMin > n.SMax {
 			return n, false
 		}
@@ -218,6 +223,43 @@ func (n Num) sync() (Num, bool) {
 		return n, false
 	}
 	return n, true
+}
+
+// roundToLowBits moves each bound inward to the nearest value whose low k
+// bits equal the known ones (k < 64). A bound that would move past the
+// end of its range makes the Num empty (the caller sees UMin > UMax).
+func (n Num) roundToLowBits(k uint) Num {
+	m := uint64(1)<<k - 1
+	want := n.T.Value & m
+	if d := (want - n.UMin) & m; d != 0 {
+		if n.UMin+d < n.UMin {
+			n.UMin, n.UMax = 1, 0
+			return n
+		}
+		n.UMin += d
+	}
+	if d := (n.UMax - want) & m; d != 0 {
+		if n.UMax < d {
+			n.UMin, n.UMax = 1, 0
+			return n
+		}
+		n.UMax -= d
+	}
+	if d := (want - uint64(n.SMin)) & m; d != 0 {
+		if v, o := addOverflowS(n.SMin, int64(d)); o {
+			n.SMin, n.SMax = 1, 0
+		} else {
+			n.SMin = v
+		}
+	}
+	if d := (uint64(n.SMax) - want) & m; d != 0 {
+		if v, o := subOverflowS(n.SMax, int64(d)); o {
+			n.SMin, n.SMax = 1, 0
+		} else {
+			n.SMax = v
+		}
+	}
+	return n
 }
 
 func (n Num) meetU(lo, hi uint64) (Num, bool) {
@@ -303,9 +345,24 @@ func (n Num) widenT(m Num, th *thresholds) Num {
 		}
 		r.UMax = u
 	}
-	r.T = tnumUnknown
+	// Known bits form a lattice of finite height (at most 64 bits can
+	// become unknown), but the interval widened past the known high bits:
+	// keep only the low known bits (a congruence modulo a power of two,
+	// e.g. "a multiple of 4" for a counter stepping by 4).
+	r.T = lowBits(n.T.join(m.T))
 	r, _ = r.sync()
 	return r
+}
+
+// lowBits keeps the trailing known bits of t (those below its lowest
+// unknown bit) and makes every other bit unknown.
+func lowBits(t Tnum) Tnum {
+	k := bits.TrailingZeros64(t.Mask)
+	if k >= 64 {
+		k = 63
+	}
+	low := uint64(1)<<k - 1
+	return Tnum{t.Value & low, ^low}
 }
 
 // Widening thresholds: the extremes of the integer widths programs use, so

@@ -68,10 +68,28 @@ type Value struct {
 	// names one run-time quantity.
 	ID    int32
 	Delta int64
+	// G is a ghost ID naming "the value of one location at the head of
+	// the loop being iterated" (see termination.go and iv.go); a value
+	// with ghost G is that value plus GD (mod 2^64). Adding constants
+	// keeps it; anything else clears it.
+	G  int32
+	GD int64
+	// GW32 says the ghost relation holds modulo 2^32 only (a 32-bit
+	// addition that may have wrapped); GDiv > 1 says the value is the
+	// ghost's value divided by GDiv (GD is then 0). The termination check
+	// uses both where the back edge proves them a decrease.
+	GW32 bool
+	GDiv uint64
 	// Range is, for a packet pointer, how many bytes past it are proven to
 	// lie before the packet's end (noRange if none); see State.PacketMin
 	// for pointers at constant offsets.
 	Range int64
+	// Bounded, on a scalar, says that its value (as an unsigned integer)
+	// plus Slack is at most the packet's length: the scalar is an index
+	// checked against data_end, and data + it has Slack bytes before
+	// data_end. A constant is bounded so by State.PacketMin too.
+	Bounded bool
+	Slack   int64
 	// Null marks a Shared pointer that may be null (a map lookup's result
 	// before its null check).
 	Null bool
@@ -84,6 +102,14 @@ type Value struct {
 	ReadOnly bool
 	// Frame is the call frame a Stack pointer points into (0 = entry).
 	Frame int
+	// Trunc, on an Unknown, says it is the low 32 bits of a pointer of
+	// kind Trunc described by the other fields (a 32-bit move of a
+	// pointer): not usable, but the 32-bit difference of two such values
+	// in one region is a number (clang computes (u32)(end - data) so).
+	Trunc Kind
+	// TruncAt is the instruction that truncated it (see
+	// analyzer.truncUsed).
+	TruncAt int32
 }
 
 func uninit() Value { return Value{Kind: Uninit} }
@@ -131,6 +157,47 @@ func (v Value) eq(w Value) bool { return v == w }
 // only where both sides have the same one.
 func joinValue(a, b Value, widen bool) Value { return joinValueT(a, b, widen, nil) }
 
+// ghostW32Compatible reports whether a and b's ghost relations agree on
+// wrapping: both exact or both modulo 2^32, or an exact one whose value is
+// below 2^32, which is then low32(ghost + GD) too.
+func ghostW32Compatible(a, b Value) bool {
+	switch {
+	case a.GW32 == b.GW32:
+		return true
+	case a.GW32:
+		return b.Num.UMax <= math.MaxUint32
+	}
+	return a.Num.UMax <= math.MaxUint32
+}
+
+// slackOf is the proven slack of scalar v in a state whose PacketMin is
+// pmin (see Value.Bounded), and whether there is one.
+func slackOf(v Value, pmin int64) (int64, bool) {
+	s, ok := v.Slack, v.Bounded
+	if v.Num.IsConst() && v.Num.UMin < 1<<40 && pmin > 0 {
+		if c := pmin - int64(v.Num.UMin); !ok || c > s {
+			s, ok = c, true
+		}
+	}
+	return s, ok
+}
+
+// joinValuesIn joins values of states whose PacketMins are pa and pb:
+// a constant index on one side is as bounded as that side's PacketMin
+// makes it.
+func joinValuesIn(a, b Value, pa, pb int64, widen bool, th *thresholds) Value {
+	r := joinValueT(a, b, widen, th)
+	if r.Kind == Scalar {
+		sa, oka := slackOf(a, pa)
+		sb, okb := slackOf(b, pb)
+		r.Bounded, r.Slack = oka && okb && !(widen && sb < sa), min(sa, sb)
+		if !r.Bounded {
+			r.Slack = 0
+		}
+	}
+	return r
+}
+
 func joinValueT(a, b Value, widen bool, th *thresholds) Value {
 	if a.Kind == Uninit || b.Kind == Uninit {
 		return uninit()
@@ -141,7 +208,18 @@ func joinValueT(a, b Value, widen bool, th *thresholds) Value {
 	r := a
 	switch a.Kind {
 	case Unknown:
-		return a
+		if a.Trunc == 0 || b.Trunc == 0 {
+			return unknown()
+		}
+		pa, pb := a, b
+		pa.Kind, pb.Kind = a.Trunc, b.Trunc
+		pa.Trunc, pb.Trunc = 0, 0
+		j := joinValueT(pa, pb, widen, th)
+		if j.Kind == Unknown || j.Kind == Uninit {
+			return unknown()
+		}
+		j.Trunc, j.Kind = j.Kind, Unknown
+		return j
 	case MapPtr:
 		if a.Map != b.Map {
 			return unknown()
@@ -168,8 +246,16 @@ func joinValueT(a, b Value, widen bool, th *thresholds) Value {
 	if a.ID != b.ID || a.Delta != b.Delta {
 		r.ID, r.Delta = 0, 0
 	}
+	if a.G != b.G || a.GD != b.GD || a.GDiv != b.GDiv || !ghostW32Compatible(a, b) {
+		r.G, r.GD, r.GW32, r.GDiv = 0, 0, false, 0
+	}
+	r.GW32 = r.G != 0 && (a.GW32 || b.GW32)
+	// Either side's pointer is followed by its own proven bytes, so the
+	// join by the fewer of them.
 	r.Range = min(a.Range, b.Range)
-	if r.Kind == Packet && r.ID == 0 {
+	if widen && b.Range < a.Range {
+		// A pointer walking the packet loses range on every iteration:
+		// extrapolate to none, which keeps the chain finite.
 		r.Range = noRange
 	}
 	return r
@@ -220,13 +306,70 @@ type State struct {
 	PacketMin int64
 	// MetaMin is a proven lower bound on data - data_meta.
 	MetaMin int64
+	// PktRel holds packet facts about relation IDs: {X, r} says that a
+	// packet pointer with ID X and Delta e has r-e bytes before data_end
+	// (data + Y_X + r <= data_end, Y_X being the quantity X names). The
+	// fact holds whether or not such a pointer exists yet: a check made
+	// on a scalar (i + 4 <= end - data) bounds data + i computed later.
+	PktRel []idRange
+}
+
+// idRange is one PktRel fact.
+type idRange struct {
+	ID    int32
+	Range int64
+}
+
+// pktLenID is the relation ID of the packet's length: a scalar with this
+// ID and Delta k equals data_end - data + k.
+const pktLenID = math.MaxInt32
+
+// pktRel returns the PktRel fact of ID id, or noRange.
+func (s *State) pktRel(id int32) int64 {
+	if id == pktLenID {
+		// data + (data_end - data) + 0 <= data_end.
+		return 0
+	}
+	for _, f := range s.PktRel {
+		if f.ID == id {
+			return f.Range
+		}
+	}
+	return noRange
+}
+
+// addPktRel records "data + Y_id + r <= data_end", and applies it to the
+// packet pointers with that ID.
+func (s *State) addPktRel(id int32, r int64) {
+	if id == 0 || id == pktLenID || r == noRange {
+		return
+	}
+	found := false
+	for k := range s.PktRel {
+		if s.PktRel[k].ID == id {
+			found = true
+			if s.PktRel[k].Range >= r {
+				return
+			}
+			s.PktRel[k].Range = r
+		}
+	}
+	if !found {
+		s.PktRel = append(s.PktRel, idRange{id, r})
+	}
+	s.forEachValue(func(v *Value) {
+		if v.Kind == Packet && v.ID == id {
+			v.Range = max(v.Range, r-v.Delta)
+		}
+	})
 }
 
 func (s *State) top() *Frame { return s.Frames[len(s.Frames)-1] }
 
 // clone copies s deeply enough that the copy can be changed alone.
 func (s *State) clone() *State {
-	c := &State{PacketMin: s.PacketMin, MetaMin: s.MetaMin, Frames: make([]*Frame, len(s.Frames))}
+	c := &State{PacketMin: s.PacketMin, MetaMin: s.MetaMin, Frames: make([]*Frame, len(s.Frames)),
+		PktRel: slices.Clone(s.PktRel)}
 	for i, f := range s.Frames {
 		nf := *f
 		nf.Stack.Cells = slices.Clone(f.Stack.Cells)
@@ -252,6 +395,7 @@ func (s *State) forEachValue(fn func(v *Value)) {
 // instruction, in a loop), so that one ID names one quantity.
 func (s *State) freshID(insn int) int32 {
 	id := int32(insn + 1)
+	s.PktRel = slices.DeleteFunc(s.PktRel, func(f idRange) bool { return f.ID == id })
 	s.forEachValue(func(v *Value) {
 		if v.ID == id {
 			v.ID, v.Delta = 0, 0
@@ -280,11 +424,19 @@ func joinT(a, b *State, widen bool, th *thresholds) *State {
 		panic("BUG: joining states of different call depths")
 	}
 	r := &State{PacketMin: min(a.PacketMin, b.PacketMin), MetaMin: min(a.MetaMin, b.MetaMin)}
+	for _, f := range a.PktRel {
+		if g := b.pktRel(f.ID); g != noRange {
+			if widen && g < f.Range {
+				continue
+			}
+			r.PktRel = append(r.PktRel, idRange{f.ID, min(f.Range, g)})
+		}
+	}
 	for i := range a.Frames {
 		fa, fb := a.Frames[i], b.Frames[i]
 		f := &Frame{Fn: fa.Fn}
 		for k := range f.Regs {
-			f.Regs[k] = joinValueT(fa.Regs[k], fb.Regs[k], widen, th)
+			f.Regs[k] = joinValuesIn(fa.Regs[k], fb.Regs[k], a.PacketMin, b.PacketMin, widen, th)
 		}
 		for k := range f.Stack.Tags {
 			ta, tb := fa.Stack.Tags[k], fb.Stack.Tags[k]
@@ -300,7 +452,7 @@ func joinT(a, b *State, widen bool, th *thresholds) *State {
 		for _, ca := range fa.Stack.Cells {
 			for _, cb := range fb.Stack.Cells {
 				if ca.Off == cb.Off && ca.Size == cb.Size {
-					v := joinValueT(ca.V, cb.V, widen, th)
+					v := joinValuesIn(ca.V, cb.V, a.PacketMin, b.PacketMin, widen, th)
 					if v.Kind != Uninit && v.Kind != Unknown {
 						f.Stack.Cells = append(f.Stack.Cells, cell{ca.Off, ca.Size, v})
 					}
@@ -324,10 +476,15 @@ func leq(a, b *State) bool {
 	if a.PacketMin < b.PacketMin || a.MetaMin < b.MetaMin || len(a.Frames) != len(b.Frames) {
 		return false
 	}
+	for _, f := range b.PktRel {
+		if a.pktRel(f.ID) < f.Range {
+			return false
+		}
+	}
 	for i := range a.Frames {
 		fa, fb := a.Frames[i], b.Frames[i]
 		for k := range fa.Regs {
-			if !valueLeq(fa.Regs[k], fb.Regs[k]) {
+			if !valueLeq(fa.Regs[k], fb.Regs[k], a.PacketMin) {
 				return false
 			}
 		}
@@ -341,7 +498,7 @@ func leq(a, b *State) bool {
 			found := false
 			for _, ca := range fa.Stack.Cells {
 				if ca.Off == cb.Off && ca.Size == cb.Size {
-					found = valueLeq(ca.V, cb.V)
+					found = valueLeq(ca.V, cb.V, a.PacketMin)
 					break
 				}
 			}
@@ -353,18 +510,34 @@ func leq(a, b *State) bool {
 	return true
 }
 
-func valueLeq(a, b Value) bool {
+// valueLeq reports whether a ⊑ b, a being in a state whose PacketMin is
+// pmin.
+func valueLeq(a, b Value, pmin int64) bool {
 	if b.Kind == Uninit {
 		return true
 	}
-	if b.Kind == Unknown {
+	if b.Kind == Unknown && b.Trunc == 0 {
 		return a.Kind != Uninit
+	}
+	if b.Kind == Unknown {
+		if a.Kind != Unknown || a.Trunc != b.Trunc {
+			return false
+		}
+		a.Kind, b.Kind = a.Trunc, b.Trunc
 	}
 	if a.Kind != b.Kind {
 		return false
 	}
 	if b.ID != 0 && (a.ID != b.ID || a.Delta != b.Delta) {
 		return false
+	}
+	if b.G != 0 && (a.G != b.G || a.GD != b.GD || a.GDiv != b.GDiv || a.GW32 && !b.GW32 || !ghostW32Compatible(a, b)) {
+		return false
+	}
+	if b.Bounded {
+		if sa, ok := slackOf(a, pmin); !ok || sa < b.Slack {
+			return false
+		}
 	}
 	switch a.Kind {
 	case MapPtr:

@@ -111,17 +111,31 @@ func (a *analyzer) alu(i int, ins *ir.Instruction, st *State) {
 		case src.Kind == Uninit:
 			regs[dst] = src
 		case is32 && src.Kind == Scalar:
-			regs[dst] = scalar(src.Num.trunc32())
+			v := scalar(src.Num.trunc32())
+			if src.Num.UMax <= math.MaxUint32 {
+				// The number does not change: its relations hold.
+				v.ID, v.Delta, v.G, v.GD, v.GW32, v.GDiv = src.ID, src.Delta, src.G, src.GD, src.GW32, src.GDiv
+				v.Bounded, v.Slack = src.Bounded, src.Slack
+			}
+			regs[dst] = v
 		case is32 && src.Kind == Unknown:
 			regs[dst] = unknown()
 		case is32:
 			// Half a pointer is no pointer, and as a number it would leak
-			// an address.
-			a.report(i, st, "32-bit move of r%d, which is %s, not a number: it would truncate a pointer", ins.Src, src)
-			regs[dst] = unknown()
-		case src.Kind == Scalar && ins.OpCode.Source() == asm.RegSource:
+			// an address: it is unusable, except that the difference of
+			// two in one region is a number (see Value.Trunc).
+			src.Trunc, src.Kind, src.TruncAt = src.Kind, Unknown, int32(i)
+			src.G, src.GD, src.GW32, src.GDiv = 0, 0, false, 0
+			regs[dst] = src
+			if a.collecting {
+				if _, ok := a.truncs[i]; !ok {
+					a.truncs[i] = truncation{st.String(), ins.Src, src}
+				}
+			}
+		case (src.Kind == Scalar || src.Kind == Packet && !src.Num.IsConst()) && ins.OpCode.Source() == asm.RegSource:
 			// Copies stay related, so a later comparison of either bounds
-			// both.
+			// both (for packet pointers at a variable offset: a check of
+			// one proves bytes past the other).
 			if src.ID == 0 {
 				src.ID = st.freshID(i)
 				regs[ins.Src].ID = src.ID
@@ -197,15 +211,54 @@ func (a *analyzer) alu(i int, ins *ir.Instruction, st *State) {
 		regs[dst] = scalar(NumTop)
 		return
 	}
-	if d.Kind == Scalar && src.Kind == Scalar && !is32 && (o == opAdd || o == opSub) && src.Num.IsConst() && d.ID != 0 &&
-		(ins.OpCode.Source() == asm.ImmSource || src.ID != d.ID) {
-		// Adding a constant keeps the relation to the copies, shifted:
-		// what the termination check measures a loop's progress with.
+	if d.Kind == Scalar && src.Kind == Scalar && (o == opAdd || o == opSub) && src.Num.IsConst() &&
+		(ins.OpCode.Source() == asm.ImmSource || src.ID != d.ID || d.ID == 0) {
+		// Adding a constant keeps the relations to the copies (and the
+		// loop-head ghost), shifted: what the termination check and the
+		// induction variables measure a loop's progress with. A 32-bit
+		// addition keeps them only where it provably does not wrap.
 		c := int64(src.Num.UMin)
+		if is32 {
+			c = int64(int32(uint32(src.Num.UMin)))
+		}
 		if o == opSub {
 			c = -c
 		}
-		regs[dst] = Value{Kind: Scalar, Num: numALU(o, d.Num, src.Num, false), ID: d.ID, Delta: d.Delta + c}
+		r := scalar(numALU(o, d.Num, src.Num, is32))
+		exact := !is32 || d.Num.UMax <= math.MaxUint32 &&
+			(c >= 0 && d.Num.UMax+uint64(c) <= math.MaxUint32 || c < 0 && c > math.MinInt32-1 && d.Num.UMin >= uint64(-c))
+		if exact && c > -1<<40 && c < 1<<40 {
+			if d.ID != 0 {
+				r.ID, r.Delta = d.ID, d.Delta+c
+			}
+			if d.G != 0 && !d.GW32 && d.GDiv == 0 {
+				r.G, r.GD = d.G, d.GD+c
+			}
+			if sl, ok := slackOf(d, st.PacketMin); ok && (c >= 0 || d.Num.UMin >= uint64(-c)) {
+				// An index moved without wrapping keeps its bound.
+				r.Bounded, r.Slack = true, sl-c
+			}
+		}
+		if !exact && is32 && d.G != 0 && d.GDiv == 0 && d.Num.UMax <= math.MaxUint32 && c > -1<<32 && c < 1<<32 {
+			// low32(x + GD + c): exact where the termination check proves
+			// that it did not wrap.
+			r.G, r.GD, r.GW32 = d.G, d.GD+c, true
+		}
+		regs[dst] = r
+		return
+	}
+	if d.Kind == Scalar && src.Kind == Scalar && o == opDiv && src.Num.IsConst() && d.G != 0 && d.GD == 0 && !d.GW32 &&
+		(!is32 || d.Num.UMax <= math.MaxUint32) {
+		// x / D (D > 1): the termination check counts it as a decrease.
+		r := scalar(numALU(o, d.Num, src.Num, is32))
+		div := src.Num.UMin
+		if is32 {
+			div &= math.MaxUint32
+		}
+		if g := max(d.GDiv, 1); div > 1 && div < 1<<32 && g < 1<<32 {
+			r.G, r.GDiv = d.G, g*div
+		}
+		regs[dst] = r
 		return
 	}
 	if d.Kind == Scalar && src.Kind == Scalar {
@@ -221,7 +274,76 @@ func (a *analyzer) alu(i int, ins *ir.Instruction, st *State) {
 		regs[dst] = scalar(numALU(o, d.Num, src.Num, is32))
 		return
 	}
+	if is32 && o == opSub {
+		// The low 32 bits of a difference of pointers into one region.
+		pd, ps := untrunc(d), untrunc(src)
+		if pd.Kind.isPointer() && ps.Kind.isPointer() {
+			if a.collecting {
+				for _, v := range []Value{d, src} {
+					if v.Kind == Unknown && v.Trunc != 0 {
+						a.truncUsed[int(v.TruncAt)] = true
+					}
+				}
+			}
+			r := a.pointerDiff(i, st, pd, ps)
+			if r.Num.UMax > math.MaxUint32 {
+				r = scalar(r.Num.trunc32())
+			}
+			regs[dst] = r
+			return
+		}
+	}
+	if !is32 && o == opAdd && ins.OpCode.Source() == asm.RegSource {
+		// data + i: the pointer's variable part is i's value, which
+		// relates it to i and to every copy of i.
+		if d.Kind == Packet && src.Kind == Scalar && d.ID == 0 && d.Num.IsConst() {
+			regs[dst] = a.packetPlusScalar(i, st, d, ins.Src)
+			return
+		}
+		if src.Kind == Packet && d.Kind == Scalar && src.ID == 0 && src.Num.IsConst() {
+			regs[dst] = a.packetPlusScalar(i, st, src, dst)
+			return
+		}
+	}
 	regs[dst] = a.pointerArith(i, st, o, d, src, is32)
+}
+
+// untrunc returns the pointer whose low 32 bits v is, or v.
+func untrunc(v Value) Value {
+	if v.Kind == Unknown && v.Trunc != 0 {
+		v.Kind, v.Trunc = v.Trunc, 0
+	}
+	return v
+}
+
+// packetPlusScalar is p + r for a packet pointer p at a constant offset
+// and the number in register r: a packet pointer sharing r's relation ID
+// (r gets one if it had none), so that it is data + Y + Delta where r is
+// Y + r.Delta, and so that bounds on either, and packet checks made on r,
+// carry over (State.PktRel).
+func (a *analyzer) packetPlusScalar(i int, st *State, p Value, r asm.Register) Value {
+	n := st.top().Regs[r]
+	if n.ID == 0 {
+		n.ID = st.freshID(i)
+		n.Delta = 0
+		st.top().Regs[r].ID, st.top().Regs[r].Delta = n.ID, 0
+	}
+	c := int64(p.Num.UMin)
+	if n.Delta <= -1<<40 || n.Delta >= 1<<40 || c <= -1<<40 || c >= 1<<40 {
+		return a.movePointer(i, st, p, n.Num, false)
+	}
+	q := Value{Kind: Packet, Num: numAdd(p.Num, n.Num), ID: n.ID, Delta: c + n.Delta, Range: noRange}
+	if rel := st.pktRel(n.ID); rel != noRange {
+		q.Range = rel - q.Delta
+	}
+	if sl, ok := slackOf(n, st.PacketMin); ok {
+		// data + c + i where i + sl <= the packet's length.
+		q.Range = max(q.Range, sl-c)
+	}
+	if eff := a.packetRange(st, p); eff != noRange && n.Num.SMax < 1<<40 && n.Num.SMin > -1<<40 {
+		q.Range = max(q.Range, eff-n.Num.SMax)
+	}
+	return q
 }
 
 // pointerArith applies o to operands of which at least one is not a
@@ -269,6 +391,15 @@ func (a *analyzer) movePointer(i int, st *State, p Value, n Num, sub bool) Value
 	} else {
 		p.Num = numAdd(p.Num, n)
 	}
+	if n.IsConst() && n.SMin > -1<<40 && n.SMin < 1<<40 && p.G != 0 {
+		if sub {
+			p.GD -= n.SMin
+		} else {
+			p.GD += n.SMin
+		}
+	} else {
+		p.G, p.GD = 0, 0
+	}
 	if p.Kind != Packet {
 		// A constant move keeps the relation (the termination check's
 		// ghost IDs measure pointer loops with it); any other loses it.
@@ -297,9 +428,6 @@ func (a *analyzer) movePointer(i int, st *State, p Value, n Num, sub bool) Value
 		p.Delta += delta
 		if eff != noRange {
 			p.Range = eff - delta
-		}
-		if p.ID == 0 {
-			p.Range = noRange
 		}
 	default:
 		p.ID = st.freshID(i)
@@ -339,11 +467,29 @@ func (a *analyzer) pointerDiff(i int, st *State, d, s Value) Value {
 		same = false
 	}
 	if d.Kind == PacketEnd && s.Kind == Packet {
-		// data_end - (data + off) is at least PacketMin - off.
-		if st.PacketMin > 0 && s.Num.SMax < 1<<40 {
-			return scalar(NumSRange(st.PacketMin-s.Num.SMax, math.MaxInt64))
+		// data_end - (data + off) is at least PacketMin - off, and at
+		// most MaxPacketSize - off.
+		if s.Num.SMax >= 1<<40 || s.Num.SMin <= -1<<40 || !d.Num.IsConst() || int64(d.Num.UMin) <= -1<<40 || int64(d.Num.UMin) >= 1<<40 {
+			return scalar(NumTop)
 		}
-		return scalar(NumTop)
+		e := int64(d.Num.UMin)
+		v := scalar(NumSRange(max(st.PacketMin, 0)+e-s.Num.SMax, MaxPacketSize+e-s.Num.SMin))
+		if s.ID == 0 && s.Num.IsConst() {
+			// Exactly the packet's length, shifted.
+			v.ID, v.Delta = pktLenID, e-s.Num.SMin
+			if v.Num.SMin >= 0 {
+				v.Bounded, v.Slack = true, -v.Delta
+			}
+		}
+		return v
+	}
+	if d.Kind == Packet && s.Kind == Packet && d.ID != 0 && s.ID == 0 && s.Num.IsConst() && d.ID != pktLenID &&
+		int64(s.Num.UMin) > -1<<40 && int64(s.Num.UMin) < 1<<40 {
+		// (data + Y + Delta) - (data + c) is Y + Delta - c: the number
+		// the pointer's variable part came from.
+		v := scalar(numSub(d.Num, s.Num))
+		v.ID, v.Delta = d.ID, d.Delta-int64(s.Num.UMin)
+		return v
 	}
 	if !same {
 		a.report(i, st, "cannot subtract pointers to different regions (%s - %s)", d, s)
@@ -422,9 +568,16 @@ func (a *analyzer) store(i int, ins *ir.Instruction, st *State) {
 			val = a.use(i, st, ins.Src)
 		}
 	}
-	if val.Kind == Scalar && w < 8 {
+	if ins.OpCode.Class() == asm.StXClass && w == 8 && val.ID == 0 && st.top().Regs[ins.Dst].Kind == Stack &&
+		(val.Kind == Scalar && !val.Num.IsConst() || val.Kind == Packet && !val.Num.IsConst()) {
+		// The spilled copy stays related to the register, as a moved
+		// copy does: a check of either bounds both.
+		val.ID, val.Delta = st.freshID(i), 0
+		st.top().Regs[ins.Src].ID, st.top().Regs[ins.Src].Delta = val.ID, 0
+	}
+	if val.Kind == Scalar && w < 8 && val.Num.UMax >= 1<<(8*w) {
 		val.Num = truncWidth(val.Num, w)
-		val.ID = 0
+		val.ID, val.G = 0, 0
 	}
 	base := a.use(i, st, ins.Dst)
 	a.access(i, st, ins.Dst, base, int64(ins.Offset), w, true, val)
@@ -600,6 +753,16 @@ func (a *analyzer) stackAccess(i int, st *State, base Value, lo, hi int64, w int
 		}
 		if v.Kind == Scalar {
 			v.Num = truncWidth(v.Num, w)
+		}
+		if w == 8 && v.ID == 0 && (v.Kind == Scalar || v.Kind == Packet) && !v.Num.IsConst() {
+			// The register and the spilled value stay related, as
+			// moved copies do.
+			v.ID, v.Delta = st.freshID(i), 0
+			for c := range mem.Cells {
+				if mem.Cells[c].Off == l && mem.Cells[c].Size == 8 {
+					mem.Cells[c].V.ID, mem.Cells[c].V.Delta = v.ID, 0
+				}
+			}
 		}
 		return v
 	}

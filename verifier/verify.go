@@ -78,6 +78,15 @@ type ProgramResult struct {
 	Facts *Facts
 	// StackDepth is the deepest stack use over all call chains, in bytes.
 	StackDepth int
+	// Stats describe the work the analysis did.
+	Stats Stats
+}
+
+// Stats count an analysis' work: block evaluations (the fixpoint's, the
+// descending rounds' and the final pass's), abstract states kept (one per
+// calling context and block), and rounds (induction facts, iv.go).
+type Stats struct {
+	BlockEvaluations, States, Rounds int
 }
 
 // OK reports whether every program was accepted.
@@ -195,7 +204,7 @@ type block struct {
 	start, end int
 	succs      []int
 	fallsOff   bool
-	// loopHead marks blocks entered by a backward edge: every cycle of the
+	// loopHead marks the heads of loops (loops.go): every cycle of the
 	// CFG passes through one, so widening there makes the analysis finite.
 	loopHead bool
 }
@@ -203,25 +212,12 @@ type block struct {
 type function struct {
 	blocks  []block
 	blockAt map[int]int
-}
-
-// reaches reports whether block to is reachable from block from.
-func (f *function) reaches(from, to int) bool {
-	seen := make([]bool, len(f.blocks))
-	stack := []int{from}
-	for len(stack) > 0 {
-		b := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if b == to {
-			return true
-		}
-		if seen[b] {
-			continue
-		}
-		seen[b] = true
-		stack = append(stack, f.blocks[b].succs...)
-	}
-	return false
+	// loopOf is, per block, the head of the innermost natural loop holding
+	// it (-1 if none); loopParent is, per head, the head of the loop
+	// enclosing its loop. irreducible marks heads of cycles with more than
+	// one entry.
+	loopOf, loopParent []int
+	irreducible        []bool
 }
 
 // callCtx is a calling context: the chain of local calls that led to an
@@ -248,8 +244,10 @@ type analyzer struct {
 	work     workList
 
 	iterations int
-	deadline   time.Time
-	limitErr   string
+	// evaluations counts every block evaluation, of every round and pass.
+	evaluations int
+	deadline    time.Time
+	limitErr    string
 
 	// collecting is set during the final pass, the only one that reports
 	// diagnostics and records facts: earlier passes see states that are
@@ -265,6 +263,22 @@ type analyzer struct {
 	backEdges map[nodeKey][]*State
 	// thresholds are the program's comparison constants, for widening.
 	thresholds *thresholds
+	// iv gathers each loop head's induction facts (iv.go) while ivUse,
+	// those of the previous round, refine; ivOff disables them.
+	iv    map[nodeKey]*ivInfo
+	ivUse map[nodeKey]*ivInfo
+	ivOff bool
+	// truncs are the 32-bit moves of pointers seen by the final pass;
+	// truncUsed, those whose result a 32-bit pointer difference used.
+	// Any other is reported: the low half of a pointer is no value.
+	truncs    map[int]truncation
+	truncUsed map[int]bool
+}
+
+type truncation struct {
+	state string
+	src   asm.Register
+	v     Value
 }
 
 type diagKey struct {
@@ -292,15 +306,47 @@ func verifyProgram(mod *ir.Module, p *ir.Program, plat *platform.Platform, opts 
 	a.buildCFG()
 	a.thresholds = programThresholds(p)
 	a.deadline = time.Now().Add(opts.Limits.Time)
-	a.run()
-	if a.limitErr != "" {
-		return fail("analysis stopped: " + a.limitErr)
+	a.iv = map[nodeKey]*ivInfo{}
+	// Induction facts (iv.go) refine loop heads. Each round uses the
+	// facts the previous one gathered, frozen, and gathers them anew: the
+	// result stands once a round confirms the facts it used (its states
+	// are a fixpoint under them, and its edges prove them). Otherwise the
+	// next round uses the weaker of both, and after a few rounds none.
+	for round := 0; ; round++ {
+		a.iv = map[nodeKey]*ivInfo{}
+		a.diags = map[diagKey]Diagnostic{}
+		res.Stats.Rounds++
+		a.run()
+		if a.limitErr != "" {
+			return fail("analysis stopped: " + a.limitErr)
+		}
+		a.narrow()
+		a.collect()
+		if a.limitErr != "" {
+			return fail("analysis stopped: " + a.limitErr)
+		}
+		switch {
+		case a.ivUse == nil && (a.ivOff || !ivHasFacts(a.iv)):
+		case a.ivUse != nil && ivConfirms(a.iv, a.ivUse):
+			// Sound; if the round found stronger facts (an inner loop's
+			// entry now bounded by an outer loop's facts), use them.
+			if round < 3 && !ivConfirms(a.ivUse, a.iv) {
+				a.ivUse = a.iv
+				continue
+			}
+		case round >= 4:
+			a.ivUse, a.ivOff = nil, true
+			continue
+		case a.ivUse == nil:
+			a.ivUse = a.iv
+			continue
+		default:
+			a.ivUse = ivWeaker(a.ivUse, a.iv)
+			continue
+		}
+		break
 	}
-	a.narrow()
-	a.collect()
-	if a.limitErr != "" {
-		return fail("analysis stopped: " + a.limitErr)
-	}
+	res.Stats.BlockEvaluations, res.Stats.States = a.evaluations, len(a.in)
 	res.StackDepth = a.checkStackDepth()
 	for _, d := range a.diags {
 		res.Diagnostics = append(res.Diagnostics, d)
@@ -371,16 +417,7 @@ func (a *analyzer) buildCFG() {
 				fall()
 			}
 		}
-		// A block is a loop head if a backward edge enters it from a block
-		// it reaches: every cycle has one, and a backward jump that closes
-		// no cycle needs neither widening nor a termination proof.
-		for k := range f.blocks {
-			for _, s := range f.blocks[k].succs {
-				if f.blocks[s].start <= f.blocks[k].start && f.reaches(s, k) {
-					f.blocks[s].loopHead = true
-				}
-			}
-		}
+		f.findLoops()
 		a.fns[fi] = f
 	}
 }
@@ -469,11 +506,17 @@ func (a *analyzer) run() {
 
 // flow propagates st along an edge into node k.
 func (a *analyzer) flow(k nodeKey, st *State) {
-	if a.opts.CheckTermination && a.fns[a.ctxs[k.ctx].fn].blocks[k.block].loopHead {
-		back := k.ctx == a.cur.ctx && a.fns[a.ctxs[k.ctx].fn].blocks[k.block].start <= a.fns[a.ctxs[k.ctx].fn].blocks[a.cur.block].start
-		if a.collecting && back {
+	if f := &a.fns[a.ctxs[k.ctx].fn]; f.blocks[k.block].loopHead {
+		// An edge from the loop's body closes an iteration; others enter.
+		back := k.ctx == a.cur.ctx && f.inLoop(k.block, a.cur.block)
+		if back {
+			st = st.clone()
+			ghostReduce(st)
+		}
+		if a.collecting && back && a.opts.CheckTermination {
 			a.backEdges[k] = append(a.backEdges[k], st.clone())
 		}
+		a.recordIV(k, st, back)
 		st = st.clone()
 		a.stamp(k, st)
 	}
@@ -539,8 +582,20 @@ func (a *analyzer) collect() {
 	a.collecting = true
 	a.facts = newFacts(len(a.prog.Insns))
 	a.backEdges = map[nodeKey][]*State{}
+	a.truncs, a.truncUsed = map[int]truncation{}, map[int]bool{}
 	for _, k := range a.sortedKeys() {
 		a.runBlock(k, a.in[k])
+	}
+	for i, t := range a.truncs {
+		if !a.truncUsed[i] {
+			a.report(i, nil, "32-bit move of r%d, which is %s, not a number: it would truncate a pointer", t.src, untrunc(t.v))
+			for k, d := range a.diags {
+				if k.insn == i && d.State == "" {
+					d.State = t.state
+					a.diags[k] = d
+				}
+			}
+		}
 	}
 	if a.opts.CheckTermination {
 		a.checkTermination()
@@ -577,6 +632,10 @@ func (a *analyzer) runBlock(k nodeKey, in *State) {
 	c := a.ctxs[k.ctx]
 	b := &a.fns[c.fn].blocks[k.block]
 	a.cur = k
+	a.evaluations++
+	if b.loopHead {
+		in = a.refineIV(k, in)
+	}
 	st := in.clone()
 	for i := b.start; i < b.end; i++ {
 		ins := &a.prog.Insns[i]

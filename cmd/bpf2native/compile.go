@@ -14,7 +14,10 @@ import (
 	"github.com/bpf2native/bpf2native/backend"
 	"github.com/bpf2native/bpf2native/compiler"
 	elffront "github.com/bpf2native/bpf2native/frontend/elf"
+	"github.com/bpf2native/bpf2native/ir"
 	elflink "github.com/bpf2native/bpf2native/linker/elf"
+	"github.com/bpf2native/bpf2native/linker/pe"
+	"github.com/bpf2native/bpf2native/platform"
 )
 
 func compileCommand() *cli.Command {
@@ -22,18 +25,19 @@ func compileCommand() *cli.Command {
 		Name:      "compile",
 		Usage:     "verify an object and compile its programs into native code",
 		ArgsUsage: "OBJ",
-		Flags: append(platformFlags(),
+		Flags: append(append(platformFlags(),
 			&cli.StringFlag{Name: "o", Aliases: []string{"output"}, Usage: "write the result to `FILE`", Required: true},
 			&cli.StringFlag{Name: "arch", Value: "amd64", Usage: "target architecture: " + strings.Join(backend.ArchNames(), ", ")},
-			&cli.StringFlag{Name: "format", Value: "elf", Usage: "container: elf (relocatable object)"},
+			&cli.StringFlag{Name: "format", Value: "elf", Usage: "container: elf (relocatable object) or pe (Windows driver, .sys)"},
 			&cli.StringFlag{Name: "program", Usage: "only the program called `NAME`"},
 			&cli.BoolFlag{Name: "header", Usage: "also write a C header for the object beside it (OUT with .h)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "skip verification (the code is then not proven safe)"},
+			&cli.BoolFlag{Name: "allow-unverified", Usage: "allow --sign together with --no-verify"},
 			&cli.BoolFlag{Name: "MD", Usage: "write a Make dependency file for the output (OUT.d unless -MF names it)"},
 			&cli.StringFlag{Name: "MF", Aliases: []string{"depfile"}, Usage: "write the Make dependency file to `FILE` (implies -MD)"},
 			&cli.BoolFlag{Name: "Werror", Usage: "treat warnings as errors"},
 			&cli.BoolFlag{Name: "time-passes", Aliases: []string{"stats"}, Usage: "print the time and counts of each stage on stderr"},
-		),
+		), signFlags()...),
 		Action: func(c *cli.Context) error {
 			start := time.Now()
 			path, err := oneObject(c)
@@ -41,8 +45,18 @@ func compileCommand() *cli.Command {
 				return err
 			}
 			format := c.String("format")
-			if format != "elf" {
-				return usagef("--format %q: unknown container (known: elf)", format)
+			if format != "elf" && format != "pe" {
+				return usagef("--format %q: unknown container (known: elf, pe)", format)
+			}
+			if format == "pe" && c.IsSet("platform") && c.String("platform") != "windows" {
+				return usagef("--format pe builds a Windows driver: --platform %s does not apply", c.String("platform"))
+			}
+			if c.Bool("no-verify") && c.Bool("sign") && !c.Bool("allow-unverified") {
+				return usagef("--sign with --no-verify would sign code nobody proved safe; add --allow-unverified to mean it")
+			}
+			signer, err := signerFromFlags(c)
+			if err != nil {
+				return err
 			}
 			arch := c.String("arch")
 			if _, err := backend.LookupArch(arch); err != nil {
@@ -76,6 +90,14 @@ func compileCommand() *cli.Command {
 			}
 			stats := &passStats{}
 			stats.stage("read and decode", start, len(source))
+			if format == "pe" {
+				if plat, err = platformNamed(platform.Windows, c.String("program-types")); err != nil {
+					return err
+				}
+				if mod, err = elffront.Load(path, source, plat); err != nil {
+					return err
+				}
+			}
 			res, err := compiler.Compile(mod, source, compiler.Options{
 				Platform: plat,
 				Target:   backend.Target{Arch: arch, ABI: defaultABI(arch, format)},
@@ -91,12 +113,25 @@ func compileCommand() *cli.Command {
 			}
 			stats.stage("verify and compile", time.Now(), len(res.Object.Text))
 			out := c.String("o")
-			object, err := elflink.Link(res.Object, res.Metadata)
+			var object []byte
+			if format == "pe" {
+				object, err = pe.Link(res.Object, res.Metadata, pe.Options{
+					Name:              strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)),
+					InstructionCounts: instructionCounts(mod),
+				})
+			} else {
+				object, err = elflink.Link(res.Object, res.Metadata)
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", path, err)
 			}
+			if signer != nil {
+				if object, err = signer.Sign(c.Context, object); err != nil {
+					return fmt.Errorf("%s: signing: %w", out, err)
+				}
+			}
 			stats.stage("link", time.Now(), len(object))
-			if c.Bool("header") {
+			if c.Bool("header") && format == "elf" {
 				header := strings.TrimSuffix(out, filepath.Ext(out)) + ".h"
 				if err := writeFileAtomic(header, elflink.Header(res.Metadata, headerGuard(header))); err != nil {
 					return err
@@ -110,8 +145,10 @@ func compileCommand() *cli.Command {
 					depfile = out + ".d"
 				}
 				inputs := []string{path}
-				if types := c.String("program-types"); types != "" {
-					inputs = append(inputs, types)
+				for _, f := range []string{"program-types", "key", "cert", "pkcs12", "pkcs12-password-file"} {
+					if v := c.String(f); v != "" {
+						inputs = append(inputs, v)
+					}
 				}
 				if err := writeFileAtomic(depfile, makeRule(out, inputs)); err != nil {
 					return err
@@ -206,4 +243,14 @@ func headerGuard(path string) string {
 		}
 	}
 	return "BPF2NATIVE_" + b.String()
+}
+
+// instructionCounts lists each program's eBPF instruction count, which a
+// driver's metadata records.
+func instructionCounts(mod *ir.Module) []int {
+	counts := make([]int, len(mod.Programs))
+	for i, p := range mod.Programs {
+		counts[i] = len(p.Insns)
+	}
+	return counts
 }

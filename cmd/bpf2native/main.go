@@ -86,6 +86,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			verifyCommand(),
 			compileCommand(),
 			testCommand(),
+			signCommand(),
+			verifySignatureCommand(),
 			runCommand(),
 			conformanceCommand(),
 			conformancePluginCommand(),
@@ -110,12 +112,18 @@ func selectedPlatform(c *cli.Context) (*platform.Platform, error) {
 	if name != platform.Windows && name != platform.Linux {
 		return nil, usagef("--platform %q: must be windows or linux", name)
 	}
+	return platformNamed(name, c.String("program-types"))
+}
+
+// platformNamed returns a built-in platform, extended by a description
+// file when one is given.
+func platformNamed(name, programTypes string) (*platform.Platform, error) {
 	plat, err := platform.Get(name)
 	if err != nil {
 		return nil, err
 	}
-	if path := c.String("program-types"); path != "" {
-		return platform.Extend(plat, path)
+	if programTypes != "" {
+		return platform.Extend(plat, programTypes)
 	}
 	return plat, nil
 }

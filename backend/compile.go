@@ -13,10 +13,10 @@ import (
 
 // Target selects the code Compile generates.
 type Target struct {
-	// Arch is a registered arch name ("amd64").
+	// Arch is a registered arch name ("amd64", "arm64").
 	Arch string
-	// ABI is one of the arch's ABIs ("sysv", "windows"); "" selects the
-	// arch's default.
+	// ABI is one of the arch's ABIs ("sysv", "windows"; "aapcs64"); ""
+	// selects the arch's default.
 	ABI string
 }
 
@@ -79,7 +79,7 @@ func Compile(mod *ir.Module, target Target, opts Options) (*Object, error) {
 			if err != nil {
 				return nil, fmt.Errorf("program %s: function %s: %w", p.Name, f.Name, err)
 			}
-			fn := Func{Name: p.Name, Program: pi, FrameSize: code.FrameSize, Unwind: code.Unwind}
+			fn := Func{Name: p.Name, Program: pi, FrameSize: code.FrameSize, Unwind: code.Unwind, Lines: code.Lines}
 			if fi > 0 {
 				// A sub-program is emitted once per program that calls it;
 				// the program's name keeps the copies apart.
@@ -116,8 +116,12 @@ func Compile(mod *ir.Module, target Target, opts Options) (*Object, error) {
 	// Lay the functions out, then resolve local calls and translate table
 	// references into the object's relocations.
 	for i := range funcs {
-		for len(obj.Text)%TextAlign != 0 {
-			obj.Text = append(obj.Text, 0xcc) // int3 between functions
+		for k := 0; len(obj.Text)%TextAlign != 0; k++ {
+			fill := byte(0)
+			if len(arch.Fill) > 0 {
+				fill = arch.Fill[k%len(arch.Fill)]
+			}
+			obj.Text = append(obj.Text, fill)
 		}
 		funcs[i].fn.Offset = len(obj.Text)
 		funcs[i].fn.Size = len(funcs[i].code.Bytes)
@@ -129,12 +133,14 @@ func Compile(mod *ir.Module, target Target, opts Options) (*Object, error) {
 			switch r.Kind {
 			case RelocCall:
 				callee := pf.first + r.Index
-				if r.Form != PCRel32 || callee >= len(funcs) {
+				if callee >= len(funcs) {
 					return nil, fmt.Errorf("%w: %s: bad local call relocation %+v", ErrCompile, pf.fn.Name, r)
 				}
 				// value = S + A - P, as the linker would compute it.
 				v := int64(funcs[callee].fn.Offset) + r.Addend - int64(off)
-				putLE32(obj.Text[off:], uint32(int32(v)))
+				if err := patchCall(obj.Text[off:], r.Form, v); err != nil {
+					return nil, fmt.Errorf("%w: %s: local call at %#x: %w", ErrCompile, pf.fn.Name, off, err)
+				}
 			case RelocHelper:
 				obj.Relocs = append(obj.Relocs, Reloc{Offset: off, Form: r.Form, Table: HelperTable, Slot: helperSlot[int32(r.Index)], Addend: r.Addend})
 			case RelocMap:
@@ -151,6 +157,27 @@ func Compile(mod *ir.Module, target Target, opts Options) (*Object, error) {
 
 func putLE32(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+// patchCall writes the resolved displacement v of a local call into the
+// field at b, in form f.
+func patchCall(b []byte, f RelocForm, v int64) error {
+	switch f {
+	case PCRel32:
+		if v != int64(int32(v)) {
+			return fmt.Errorf("displacement %#x does not fit 32 bits", v)
+		}
+		putLE32(b, uint32(int32(v)))
+	case AArch64Call26:
+		if v%4 != 0 || v < -(1<<27) || v >= 1<<27 {
+			return fmt.Errorf("displacement %#x is not a BL's (4-byte aligned, within 128 MiB)", v)
+		}
+		ins := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+		putLE32(b, ins&^0x3ffffff|uint32(v>>2)&0x3ffffff)
+	default:
+		return fmt.Errorf("form %d is not a call", f)
+	}
+	return nil
 }
 
 // CompileFunc lowers an optimized SSA function with m, allocates its

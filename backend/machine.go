@@ -27,6 +27,12 @@ type Label int
 // into it (a compare into its branch, a constant into an immediate) by
 // asking FuncContext.Fold; the driver then skips the producer. Format may
 // be called at any point after EndBlock of the last block.
+//
+// A machine that records a line table (Code.Lines) attributes what it
+// emits for LowerValue(v) to v.Insn, what it emits for LowerBranch of an If
+// block to the Insn of its control, and everything else (other
+// terminators, InsertMove, InsertJump, the allocator's spills and reloads,
+// prologue and epilogue) to -1.
 type Machine interface {
 	// RegisterInfo describes the registers under the machine's ABI.
 	RegisterInfo() *regalloc.RegisterInfo
@@ -63,9 +69,11 @@ type Machine interface {
 type Code struct {
 	Bytes  []byte
 	Relocs []CodeReloc
-	// FrameSize and Unwind are as in Func.
+	// FrameSize, Unwind and Lines are as in Func; a machine that does not
+	// record lines leaves Lines nil.
 	FrameSize int
 	Unwind    []UnwindCode
+	Lines     []Line
 }
 
 // CodeRelocKind says what a CodeReloc refers to.

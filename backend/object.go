@@ -43,6 +43,28 @@ type Func struct {
 	// Unwind describes the prologue for the container's unwind tables
 	// (PE .pdata/.xdata); its form is the ISA's.
 	Unwind []UnwindCode
+	// Lines maps the function's machine code back to eBPF instructions:
+	// one entry per machine instruction, sorted by offset, each running
+	// to the next entry's offset (the last to Size). Empty when the
+	// arch's machine does not record lines.
+	Lines []Line
+}
+
+// Line is one machine instruction of a Func in its line table.
+type Line struct {
+	// Offset is where the machine instruction starts, in bytes from the
+	// start of its function (Func.Offset), as UnwindCode.Offset counts;
+	// Func.Offset+Offset is its place in Object.Text.
+	Offset int
+	// Insn is the index into ir.Program.Insns of the eBPF instruction the
+	// machine instruction was generated for, or -1 for code of no single
+	// instruction: prologue, epilogue, spill and reload code, phi copies
+	// and jumps between blocks. The program is Func.Program for an entry
+	// and, for a sub-program (Program -1), the nearest entry before it in
+	// Object.Funcs, whose name prefixes its own: Compile emits each
+	// program's entry followed by its sub-programs. Its source position is
+	// the instruction's Pos.
+	Insn int
 }
 
 // UnwindCode is one step of a prologue, at code offset Offset from the
@@ -97,6 +119,10 @@ const (
 	// AArch64Lo12Ldst64 is the low 12 bits, scaled by 8, in a 64-bit LDR
 	// (R_AARCH64_LDST64_ABS_LO12_NC).
 	AArch64Lo12Ldst64
+	// AArch64Call26 is the 26-bit word offset in a BL (R_AARCH64_CALL26):
+	// value = S + A - P, divided by 4. Only local calls use it, and the
+	// driver resolves them, so no Reloc has this form.
+	AArch64Call26
 )
 
 // Reloc is a reference from Text to slot Slot of table Table.

@@ -18,6 +18,10 @@ type Arch struct {
 	ABIs []*ABI
 	// NewMachine returns a machine generating code under abi.
 	NewMachine func(abi *ABI) Machine
+	// Fill is the pattern Compile pads the text with between functions
+	// (amd64: int3; arm64: udf), repeated from each function's end; every
+	// function's size is a multiple of its length. Empty means zeros.
+	Fill []byte
 }
 
 // ABI returns the arch's ABI called name, or the default for "".

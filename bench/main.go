@@ -6,11 +6,15 @@ import (
 	"math"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+	"unsafe"
 
 	elffront "github.com/bpf2native/bpf2native/frontend/elf"
 	"github.com/bpf2native/bpf2native/host"
@@ -36,48 +40,105 @@ var kernels = []kernel{
 }
 
 func main() {
-	minTime := flag.Duration("batch", 200*time.Millisecond, "minimum duration of one timed batch")
-	batches := flag.Int("batches", 5, "timed batches per engine; the fastest counts")
+	minTime := flag.Duration("batch", 100*time.Millisecond, "minimum duration of one timed batch")
+	batches := flag.Int("batches", 11, "timed batches per engine; the fastest counts")
+	runTime := flag.Bool("runtime", true, "time the kernels: native, gcc, clang and the interpreter")
+	compile := flag.Bool("compile", true, "measure compile speed")
+	sizes := flag.String("sizes", "10000,30000,100000", "instruction counts of the generated programs compile speed is measured on")
+	keep := flag.Bool("keep", false, "keep the work directory (objects, drivers) and print its path")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the compile-speed runs to this file")
+	only := flag.String("kernels", "", "time only the kernels whose entry names match this regular expression")
 	flag.Parse()
-	if err := run(*minTime, *batches); err != nil {
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: -kernels:", err)
+			os.Exit(2)
+		}
+		kernels = slices.DeleteFunc(kernels, func(k kernel) bool { return !re.MatchString(k.entry) })
+	}
+	var ns []int
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 100 {
+			fmt.Fprintf(os.Stderr, "bench: bad size %q\n", f)
+			os.Exit(2)
+		}
+		ns = append(ns, n)
+	}
+	profile = *cpuProfile
+	if err := run(*minTime, *batches, *runTime, *compile, ns, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(minTime time.Duration, batches int) error {
-	dir, err := os.MkdirTemp("", "bpf2native-bench")
+func run(minTime time.Duration, batches int, runTime, compile bool, sizes []int, keep bool) error {
+	// A private directory: the machine is shared.
+	dir, err := os.MkdirTemp("", "native-bench-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	packet := benchPacket()
-	packetFile := filepath.Join(dir, "packet.bin")
-	if err := os.WriteFile(packetFile, packet, 0o644); err != nil {
-		return err
+	if keep {
+		fmt.Fprintln(os.Stderr, "bench: work directory", dir)
+	} else {
+		defer os.RemoveAll(dir)
 	}
 	plat, err := platform.Get(platform.Windows)
 	if err != nil {
 		return err
 	}
-
-	fmt.Printf("| program | what | eBPF insns/call | interpreter ns/call | gcc -O2 ns/call | interpreter / gcc |\n")
-	fmt.Printf("|---|---|---:|---:|---:|---:|\n")
-	var logSum float64
-	for _, k := range kernels {
-		cNs, err := timeC(k, dir, packetFile, minTime, batches)
-		if err != nil {
+	if runTime {
+		if err := runtimeTable(plat, dir, minTime, batches); err != nil {
 			return err
 		}
-		iNs, insns, err := timeInterp(k, plat, packet, minTime, batches)
-		if err != nil {
-			return err
-		}
-		ratio := iNs / cNs
-		logSum += math.Log(ratio)
-		fmt.Printf("| %s | %s | %d | %.0f | %.0f | %.1f |\n", k.entry, k.what, insns, iNs, cNs, ratio)
 	}
-	fmt.Printf("| **geometric mean** | | | | | **%.1f** |\n", math.Exp(logSum/float64(len(kernels))))
+	if compile {
+		if runTime {
+			fmt.Println()
+		}
+		if err := compileTable(plat, sizes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runtimeTable(plat *platform.Platform, dir string, minTime time.Duration, batches int) error {
+	packet := benchPacket()
+	packetFile := filepath.Join(dir, "packet.bin")
+	if err := os.WriteFile(packetFile, packet, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("| program | what | eBPF insns/call | interpreter ns | native ns | gcc -O2 ns | clang-19 -O2 ns | native / best C | native bytes | gcc bytes | clang bytes |\n")
+	fmt.Printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	var logNative, logGcc, logClang, logInterp, logSize float64
+	for _, k := range kernels {
+		nr, err := timeNative(k, plat, dir, packetFile, minTime, batches)
+		if err != nil {
+			return err
+		}
+		iNs, insns, r0, err := timeInterp(k, plat, packet, minTime, batches)
+		if err != nil {
+			return err
+		}
+		if nr.nativeR0 != r0 || nr.gccR0 != r0 || nr.clangR0 != r0 {
+			return fmt.Errorf("%s: results differ: interpreter %#x, native %#x, gcc %#x, clang %#x", k.entry, r0, nr.nativeR0, nr.gccR0, nr.clangR0)
+		}
+		bestC := min(nr.gccNs, nr.clangNs)
+		ratio := nr.nativeNs / bestC
+		logNative += math.Log(ratio)
+		logGcc += math.Log(nr.nativeNs / nr.gccNs)
+		logClang += math.Log(nr.nativeNs / nr.clangNs)
+		logInterp += math.Log(iNs / bestC)
+		logSize += math.Log(float64(nr.nativeSize) / float64(nr.gccSize))
+		fmt.Printf("| %s | %s | %d | %.0f | %.1f | %.1f | %.1f | %.2f | %d | %d | %d |\n", k.entry, k.what, insns, iNs,
+			nr.nativeNs, nr.gccNs, nr.clangNs, ratio, nr.nativeSize, nr.gccSize, nr.clangSize)
+	}
+	n := float64(len(kernels))
+	fmt.Printf("| **geometric mean** | | | | | | | **%.2f** | | | |\n", math.Exp(logNative/n))
+	fmt.Printf("\nGeometric means: native / gcc %.2f, native / clang %.2f, interpreter / best C %.1f, native / gcc code size %.2f.\n",
+		math.Exp(logGcc/n), math.Exp(logClang/n), math.Exp(logInterp/n), math.Exp(logSize/n))
 	return nil
 }
 
@@ -92,64 +153,85 @@ func benchPacket() []byte {
 	return p
 }
 
-func timeC(k kernel, dir, packetFile string, minTime time.Duration, batches int) (float64, error) {
-	bin := filepath.Join(dir, "c-"+k.entry)
-	build := exec.Command("gcc", "-O2", "-fno-strict-aliasing", "-fwrapv", "-I../../testdata/include",
-		"-include", "../../testdata/"+k.file, "-DENTRY="+k.entry, "-D"+k.ctxKind, "cbench.c", "-o", bin)
-	build.Dir = "bench/c"
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("gcc %s: %v\n%s", k.file, err, out)
-	}
-	out, err := exec.Command(bin, packetFile, strconv.FormatInt(minTime.Nanoseconds(), 10), strconv.Itoa(batches)).Output()
-	if err != nil {
-		return 0, fmt.Errorf("%s: %v", bin, err)
-	}
-	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-}
-
-func timeInterp(k kernel, plat *platform.Platform, packet []byte, minTime time.Duration, batches int) (float64, uint64, error) {
+func timeInterp(k kernel, plat *platform.Platform, packet []byte, minTime time.Duration, batches int) (float64, uint64, uint64, error) {
 	obj := filepath.Join("testdata", strings.TrimSuffix(k.file, ".c")+".o")
 	mod, err := elffront.LoadFile(obj, plat)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	rt, err := host.New(mod, plat)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	vm, err := interp.NewVM(rt, interp.Options{})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	prog := vm.Program(k.entry)
 	if prog < 0 {
-		return 0, 0, fmt.Errorf("%s: no program %s", obj, k.entry)
+		return 0, 0, 0, fmt.Errorf("%s: no program %s", obj, k.entry)
 	}
 	ctx, err := host.NewContext(plat.ProgramType(mod.Programs[prog].Type), packet, nil)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	before := vm.Executed()
-	if _, err := vm.Run(prog, ctx); err != nil {
-		return 0, 0, err
+	r0, err := vm.Run(prog, ctx)
+	if err != nil {
+		return 0, 0, 0, err
 	}
 	insns := vm.Executed() - before
+	// Timed like the C engines: the thread's CPU time, clock readings
+	// at least 20 µs apart.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	n := 1
+	for {
+		start := threadTime()
+		for i := 0; i < n; i++ {
+			if _, err := vm.Run(prog, ctx); err != nil {
+				return 0, 0, 0, err
+			}
+		}
+		if threadTime()-start >= 20*time.Microsecond || n >= 1<<20 {
+			break
+		}
+		n *= 2
+	}
 	best := 0.0
 	for b := 0; b < batches; b++ {
 		calls := 0
-		start := time.Now()
-		for time.Since(start) < minTime {
-			for i := 0; i < 16; i++ {
+		start := threadTime()
+		for threadTime()-start < minTime {
+			for i := 0; i < n; i++ {
 				if _, err := vm.Run(prog, ctx); err != nil {
-					return 0, 0, err
+					return 0, 0, 0, err
 				}
 			}
-			calls += 16
+			calls += n
 		}
-		per := float64(time.Since(start).Nanoseconds()) / float64(calls)
+		per := float64((threadTime() - start).Nanoseconds()) / float64(calls)
 		if b == 0 || per < best {
 			best = per
 		}
 	}
-	return best, insns, nil
+	return best, insns, r0, nil
+}
+
+// threadTime returns the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID):
+// on a shared machine, time spent waiting for a core is not the program's.
+// The caller locks itself to its thread.
+func threadTime() time.Duration { return clock(3) }
+
+// processTime returns the CPU time of the whole process, every thread
+// (CLOCK_PROCESS_CPUTIME_ID): the compiler's work including the garbage
+// collector's.
+func processTime() time.Duration { return clock(2) }
+
+func clock(id uintptr) time.Duration {
+	var ts syscall.Timespec
+	if _, _, e := syscall.Syscall(syscall.SYS_CLOCK_GETTIME, id, uintptr(unsafe.Pointer(&ts)), 0); e != 0 {
+		panic(fmt.Sprintf("clock_gettime: %v", e))
+	}
+	return time.Duration(ts.Nano())
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/bpf2native/bpf2native/backend"
 	// Every architecture the command line offers registers itself here.
 	_ "github.com/bpf2native/bpf2native/backend/amd64"
+	_ "github.com/bpf2native/bpf2native/backend/arm64"
 	"github.com/bpf2native/bpf2native/ir"
 	"github.com/bpf2native/bpf2native/metadata"
 	"github.com/bpf2native/bpf2native/platform"

@@ -20,6 +20,7 @@
 // host.MaxTailCalls times per run.
 //
 // The package needs cgo and runs only code for the machine it was built
-// for: linux/amd64 (System V) now, linux/arm64 (AAPCS64) when the arm64
-// backend lands. Elsewhere Load and LoadELF return ErrUnsupported.
+// for: linux/amd64 (System V) and linux/arm64 (AAPCS64; tested as an arm64
+// build under qemu-aarch64, see docs/ARM64.md). Elsewhere Load and LoadELF
+// return ErrUnsupported.
 package loader

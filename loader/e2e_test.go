@@ -1,4 +1,4 @@
-//go:build linux && amd64 && cgo
+//go:build linux && (amd64 || arm64) && cgo
 
 package loader
 
@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/bpf2native/bpf2native/backend"
 	_ "github.com/bpf2native/bpf2native/backend/amd64"
+	_ "github.com/bpf2native/bpf2native/backend/arm64"
 	felf "github.com/bpf2native/bpf2native/frontend/elf"
 	"github.com/bpf2native/bpf2native/host"
 	"github.com/bpf2native/bpf2native/interp"
@@ -53,7 +55,13 @@ func inputs(t *testing.T) [][]byte {
 	return out
 }
 
-// TestEndToEnd compiles every testdata object with the code generator,
+// hostCompileTarget is the code this process can run.
+func hostCompileTarget() backend.Target {
+	return backend.Target{Arch: runtime.GOARCH, ABI: hostTarget[runtime.GOARCH]}
+}
+
+// TestEndToEnd compiles every testdata object with the code generator for
+// this machine (amd64, or arm64 natively or under qemu-aarch64),
 // links it with linker/elf, loads the ELF file and runs every program on
 // every input natively and in the interpreter, each against its own
 // runtime: r0, the packet and every map must agree after each run.
@@ -77,7 +85,7 @@ func TestEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			obj, err := backend.Compile(mod, backend.Target{Arch: "amd64", ABI: "sysv"}, backend.Options{})
+			obj, err := backend.Compile(mod, hostCompileTarget(), backend.Options{})
 			if err != nil {
 				t.Fatalf("compile: %v", err)
 			}

@@ -33,6 +33,7 @@ func init() {
 		Name:       "amd64",
 		ABIs:       []*backend.ABI{SysV, Windows},
 		NewMachine: func(abi *backend.ABI) backend.Machine { return NewMachine(abi) },
+		Fill:       []byte{0xcc}, // int3
 	})
 }
 

@@ -147,6 +147,11 @@ type instr struct {
 	// Fixed registers of calls and pseudo-instructions.
 	uses, defs []regalloc.Reg
 	clobbers   regalloc.RegSet
+	// line is 1 + the ir.Program.Insns index of the eBPF instruction
+	// this one was generated for, 0 for none (prologue, epilogue, spill
+	// code, phi copies): the zero value of instructions made outside
+	// lowering is "none".
+	line int32
 }
 
 // Uses implements regalloc.Instr.

@@ -54,6 +54,13 @@ func (m *Machine) Encode() (*backend.Code, error) {
 		local int
 	}
 	var fixups []fixup
+	// Each machine instruction's first asm instruction and line stamp, for
+	// the line table.
+	type mark struct {
+		inst int
+		line int32
+	}
+	var marks []mark
 	for _, b := range m.layout() {
 		labelAt[b.label] = len(insts)
 		for _, i := range b.instrs {
@@ -66,6 +73,7 @@ func (m *Machine) Encode() (*backend.Code, error) {
 			case opJmp, opJcc:
 				fixups = append(fixups, fixup{inst: len(insts), label: i.label, local: i.index})
 			}
+			marks = append(marks, mark{inst: len(insts), line: i.line})
 			insts = append(insts, m.encodeInstr(i)...)
 		}
 	}
@@ -94,6 +102,17 @@ func (m *Machine) Encode() (*backend.Code, error) {
 		ends = append(ends, res.Offsets[k+1])
 	}
 	code.Unwind = m.unwindCodes(ends)
+	for k, mk := range marks {
+		end := len(insts)
+		if k+1 < len(marks) {
+			end = marks[k+1].inst
+		}
+		off := res.Offsets[mk.inst]
+		if res.Offsets[end] == off {
+			continue // encodes to nothing: no machine instruction to name
+		}
+		code.Lines = append(code.Lines, backend.Line{Offset: off, Insn: int(mk.line) - 1})
+	}
 	for _, r := range res.Relocs {
 		kind, index := symKind(r.Sym)
 		// Go measures from the end of the field; Reloc from the place.

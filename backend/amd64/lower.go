@@ -19,8 +19,10 @@ import (
 // LowerValue implements backend.Machine.
 func (m *Machine) LowerValue(v *ssa.Value) {
 	m.flush()
+	m.line = lineOf(v.Insn)
 	m.lowerValue(v)
 	m.flush()
+	m.line = 0
 }
 
 func (m *Machine) newVReg() regalloc.Reg { return m.c.NewVReg() }
@@ -339,6 +341,13 @@ func (m *Machine) compare(v *ssa.Value) cond {
 // LowerBranch implements backend.Machine.
 func (m *Machine) LowerBranch(b *ssa.Block, targets []backend.Label) {
 	m.flush()
+	// A conditional branch belongs to the jump its condition was lifted
+	// from; other terminators (jumps, returns) record no instruction in
+	// SSA and get none.
+	if b.Kind == ssa.BlockIf {
+		m.line = lineOf(b.Controls[0].Insn)
+	}
+	defer func() { m.line = 0 }()
 	switch b.Kind {
 	case ssa.BlockPlain:
 		m.emit(&instr{op: opJmp, label: targets[0]})

@@ -24,6 +24,10 @@ type Machine struct {
 	// call; groups collects those calls' code bottom-up.
 	pending []*instr
 	groups  [][]*instr
+	// line is stamped on every instruction emit appends: 1 + the Insn of
+	// the value or branch being lowered, 0 outside LowerValue and
+	// LowerBranch.
+	line int32
 
 	// usesFP is set when the eBPF stack is addressed; maxOutgoing is the
 	// largest outgoing argument area a call needs; hasCalls whether any
@@ -84,7 +88,17 @@ func (m *Machine) flush() {
 	}
 }
 
+// lineOf returns the line stamp of code lowered for ir instruction insn
+// (-1: none).
+func lineOf(insn int) int32 {
+	if insn < 0 {
+		return 0
+	}
+	return int32(insn) + 1
+}
+
 func (m *Machine) emit(i *instr) *instr {
+	i.line = m.line
 	m.pending = append(m.pending, i)
 	return i
 }

@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/bpf2native/bpf2native/backend"
 	_ "github.com/bpf2native/bpf2native/backend/amd64"
+	_ "github.com/bpf2native/bpf2native/backend/arm64"
 	felf "github.com/bpf2native/bpf2native/frontend/elf"
 	"github.com/bpf2native/bpf2native/host"
 	"github.com/bpf2native/bpf2native/interp"
@@ -23,11 +25,51 @@ import (
 	"github.com/bpf2native/bpf2native/platform"
 )
 
+// toolchain is a C compiler for one arch and how to run what it builds.
+type toolchain struct {
+	arch, cc string
+	// run is the command prefix that executes a binary for arch here
+	// (empty: run it directly).
+	run []string
+	// static links without shared libraries, so an emulator needs no
+	// sysroot.
+	static bool
+}
+
+// toolchains returns the C toolchains whose output this machine can run:
+// gcc on amd64; aarch64-linux-gnu-gcc everywhere, its output run
+// natively on arm64 Linux and under qemu-aarch64 elsewhere.
+func toolchains(t *testing.T) []toolchain {
+	var tcs []toolchain
+	if runtime.GOARCH == "amd64" {
+		tcs = append(tcs, toolchain{arch: "amd64", cc: "gcc"})
+	}
+	arm := toolchain{arch: "arm64", cc: "aarch64-linux-gnu-gcc", static: true}
+	switch {
+	case os.Getenv("BPF2NATIVE_ARM64_EXEC") != "":
+		// This test binary itself runs under qemu (scripts/qemu-aarch64-exec).
+		arm.run = strings.Fields(os.Getenv("BPF2NATIVE_ARM64_EXEC"))
+	case runtime.GOARCH != "arm64":
+		arm.run = []string{"qemu-aarch64"}
+	}
+	for _, tool := range append([]string{arm.cc}, arm.run[:min(len(arm.run), 1)]...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not installed (scripts/deps.sh installs it): %v", tool, err)
+		}
+	}
+	if runtime.GOARCH == "arm64" && arm.run == nil {
+		arm.cc = "gcc" // a native arm64 host
+	}
+	return append(tcs, arm)
+}
+
 // TestGCCEndToEnd compiles each helper-free testdata object with the code
-// generator, links it with Link, links that with gcc into a C driver
-// generated from the object's header, and compares every program's result
-// and packet with the interpreter's on a few packets. (Objects that call
-// helpers need a host runtime; loader's end-to-end test covers them.)
+// generator for each arch a C toolchain here can build and run (amd64 with
+// gcc, arm64 with aarch64-linux-gnu-gcc under qemu-aarch64), links it with
+// Link, links that with the C compiler into a C driver generated from the
+// object's header, and compares every program's result and packet with
+// the interpreter's on a few packets. (Objects that call helpers need a
+// host runtime; loader's end-to-end test covers them.)
 func TestGCCEndToEnd(t *testing.T) {
 	plat, err := platform.Get("windows")
 	if err != nil {
@@ -43,89 +85,103 @@ func TestGCCEndToEnd(t *testing.T) {
 	} else {
 		t.Fatal(err)
 	}
-	ran := 0
-	for _, file := range files {
-		src, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mod, err := felf.Load(file, src, plat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj, err := backend.Compile(mod, backend.Target{Arch: "amd64", ABI: "sysv"}, backend.Options{})
-		if err != nil {
-			t.Fatalf("%s: compile: %v", file, err)
-		}
-		if len(obj.Helpers) > 0 {
-			continue
-		}
-		ran++
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			meta := metadata.FromModule(mod, obj, src)
-			data, err := elflink.Link(obj, meta)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			write(t, filepath.Join(dir, "prog.o"), data)
-			write(t, filepath.Join(dir, "prog.h"), elflink.Header(meta, "PROG_H"))
-			write(t, filepath.Join(dir, "driver.c"), cDriver(t, mod, meta, plat))
-			bin := filepath.Join(dir, "driver")
-			if out, err := exec.Command("gcc", "-std=gnu11", "-Wall", "-Werror", "-O2", "-I", dir,
-				filepath.Join(dir, "driver.c"), filepath.Join(dir, "prog.o"), "-o", bin).CombinedOutput(); err != nil {
-				t.Fatalf("gcc: %v\n%s", err, out)
-			}
-			for pi, p := range mod.Programs {
-				pt := plat.ProgramType(p.Type)
-				if pt == nil {
+	for _, tc := range toolchains(t) {
+		t.Run(tc.arch, func(t *testing.T) {
+			t.Parallel()
+			ran := 0
+			for _, file := range files {
+				src, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mod, err := felf.Load(file, src, plat)
+				if err != nil {
+					t.Fatal(err)
+				}
+				obj, err := backend.Compile(mod, backend.Target{Arch: tc.arch}, backend.Options{})
+				if err != nil {
+					t.Fatalf("%s: compile: %v", file, err)
+				}
+				if len(obj.Helpers) > 0 {
 					continue
 				}
-				for ii, packet := range packets {
-					where := fmt.Sprintf("program %s, packet %d", p.Name, ii)
-					rt, err := host.New(mod, plat)
-					if err != nil {
-						t.Fatal(err)
-					}
-					vm, err := interp.NewVM(rt, interp.Options{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					ctx, err := host.NewContext(pt, packet, nil)
-					if err != nil {
-						t.Fatal(err)
-					}
-					want, err := vm.Run(pi, ctx)
-					if err != nil {
-						t.Logf("%s: interpreter: %v (not compared)", where, err)
-						continue
-					}
-					var in bytes.Buffer
-					binary.Write(&in, binary.LittleEndian, uint32(len(packet)))
-					in.Write(packet)
-					cmd := exec.Command(bin, strconv.Itoa(pi))
-					cmd.Stdin = &in
-					out, err := cmd.Output()
-					if err != nil {
-						t.Fatalf("%s: driver: %v", where, err)
-					}
-					r0, after, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
-					got, err := strconv.ParseUint(r0, 10, 64)
-					if err != nil {
-						t.Fatalf("%s: driver printed %q", where, out)
-					}
-					if got != want {
-						t.Errorf("%s: gcc-linked r0 = %#x, interpreter %#x", where, got, want)
-					}
-					if after != hex.EncodeToString(ctx.Packet()) {
-						t.Errorf("%s: packet\n got %s\nwant %x", where, after, ctx.Packet())
-					}
-				}
+				ran++
+				t.Run(filepath.Base(file), func(t *testing.T) {
+					gccEndToEnd(t, tc, mod, obj, src, plat, packets)
+				})
+			}
+			if ran == 0 {
+				t.Fatal("no helper-free testdata object")
 			}
 		})
 	}
-	if ran == 0 {
-		t.Fatal("no helper-free testdata object")
+}
+
+func gccEndToEnd(t *testing.T, tc toolchain, mod *ir.Module, obj *backend.Object, src []byte, plat *platform.Platform, packets [][]byte) {
+	meta := metadata.FromModule(mod, obj, src)
+	data, err := elflink.Link(obj, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "prog.o"), data)
+	write(t, filepath.Join(dir, "prog.h"), elflink.Header(meta, "PROG_H"))
+	write(t, filepath.Join(dir, "driver.c"), cDriver(t, mod, meta, plat))
+	bin := filepath.Join(dir, "driver")
+	args := []string{"-std=gnu11", "-Wall", "-Werror", "-O2", "-I", dir}
+	if tc.static {
+		args = append(args, "-static")
+	}
+	args = append(args, filepath.Join(dir, "driver.c"), filepath.Join(dir, "prog.o"), "-o", bin)
+	if out, err := exec.Command(tc.cc, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", tc.cc, err, out)
+	}
+	for pi, p := range mod.Programs {
+		pt := plat.ProgramType(p.Type)
+		if pt == nil {
+			continue
+		}
+		for ii, packet := range packets {
+			where := fmt.Sprintf("program %s, packet %d", p.Name, ii)
+			rt, err := host.New(mod, plat)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vm, err := interp.NewVM(rt, interp.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, err := host.NewContext(pt, packet, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := vm.Run(pi, ctx)
+			if err != nil {
+				t.Logf("%s: interpreter: %v (not compared)", where, err)
+				continue
+			}
+			var in bytes.Buffer
+			binary.Write(&in, binary.LittleEndian, uint32(len(packet)))
+			in.Write(packet)
+			argv := append(append([]string(nil), tc.run...), bin, strconv.Itoa(pi))
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Stdin = &in
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%s: driver: %v", where, err)
+			}
+			r0, after, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
+			got, err := strconv.ParseUint(r0, 10, 64)
+			if err != nil {
+				t.Fatalf("%s: driver printed %q", where, out)
+			}
+			if got != want {
+				t.Errorf("%s: %s-linked r0 = %#x, interpreter %#x", where, tc.cc, got, want)
+			}
+			if after != hex.EncodeToString(ctx.Packet()) {
+				t.Errorf("%s: packet\n got %s\nwant %x", where, after, ctx.Packet())
+			}
+		}
 	}
 }
 

@@ -1,0 +1,175 @@
+package arm64
+
+import (
+	"github.com/bpf2native/bpf2native/backend"
+	"github.com/bpf2native/bpf2native/regalloc"
+	"github.com/bpf2native/bpf2native/ssa"
+)
+
+// The frame, from the stack pointer up, once the prologue has run:
+//
+//	sp+0                   frame record: saved x29, x30 (when the
+//	                       function calls; x29 points here)
+//	+record                callee-saved registers, 8 bytes each, in pairs
+//	+saves                 spill slots, 8 bytes each
+//	+saves+spills          the eBPF stack, 512 bytes; r10 is its end
+//	size                   (rounded up to 16) the caller's frame
+//
+// The prologue lowers sp once, by the whole frame, and stores the frame
+// record and callee-saved registers at small offsets from the new sp, so
+// every store fits stp's immediate whatever the frame's size. Nothing is
+// passed on the stack: AAPCS64 has eight argument registers and eBPF
+// calls pass five. The frame has a fixed size and everything is
+// addressed from sp.
+type frame struct {
+	saves    []regalloc.Reg
+	record   int // 16 when the frame record is saved, else 0
+	size     int
+	spills   int // offset of spill slot 0
+	fp       int // offset of r10 from sp, when the eBPF stack exists
+	hasStack bool
+}
+
+// Finalize implements backend.Machine.
+func (m *Machine) Finalize(res regalloc.Result) error {
+	f := &m.frame
+	f.saves = (res.UsedCalleeSaved & m.abi.CalleeSaved).Regs()
+	if m.hasCalls {
+		f.record = 16
+	}
+	f.spills = f.record + 8*len(f.saves)
+	f.hasStack = m.usesFP
+	stack := 0
+	if f.hasStack {
+		stack = ssa.StackSize
+	}
+	f.fp = f.spills + 8*res.SpillSlots + stack
+	f.size = (f.fp + 15) &^ 15
+
+	for _, b := range m.layout() {
+		var out []*instr
+		for _, i := range b.instrs {
+			m.resolve(i)
+			if i.op == opRet {
+				out = append(out, m.epilogue()...)
+			}
+			out = append(out, i)
+		}
+		b.instrs = out
+	}
+	entry := m.layout()[0]
+	entry.instrs = append(m.prologue(), entry.instrs...)
+	m.simplifyBranches()
+	return nil
+}
+
+func (m *Machine) prologue() []*instr {
+	f := &m.frame
+	var is []*instr
+	if f.size > 0 {
+		is = append(is, &instr{op: opAdjSP, imm: int64(f.size)})
+	}
+	if f.record > 0 {
+		is = append(is, &instr{op: opStp, src1: x29, src2: x30, imm: 0})
+		is = append(is, &instr{op: opMovFromSP, dst: x29})
+	}
+	for k := 0; k < len(f.saves); k += 2 {
+		off := int64(f.record + 8*k)
+		if k+1 < len(f.saves) {
+			is = append(is, &instr{op: opStp, src1: f.saves[k], src2: f.saves[k+1], imm: off})
+		} else {
+			is = append(is, &instr{op: opStore, size: 8, src1: f.saves[k], mem: amode{kind: amReg, base: sp, disp: off}})
+		}
+	}
+	return is
+}
+
+func (m *Machine) epilogue() []*instr {
+	f := &m.frame
+	var is []*instr
+	for k := 0; k < len(f.saves); k += 2 {
+		off := int64(f.record + 8*k)
+		if k+1 < len(f.saves) {
+			is = append(is, &instr{op: opLdp, dst: f.saves[k], src2: f.saves[k+1], imm: off})
+		} else {
+			is = append(is, &instr{op: opLoad, size: 8, dst: f.saves[k], mem: amode{kind: amReg, base: sp, disp: off}})
+		}
+	}
+	if f.record > 0 {
+		is = append(is, &instr{op: opLdp, dst: x29, src2: x30, imm: 0})
+	}
+	if f.size > 0 {
+		is = append(is, &instr{op: opAdjSP, imm: -int64(f.size)})
+	}
+	return is
+}
+
+// resolve turns frame-relative memory operands into sp-relative ones.
+func (m *Machine) resolve(i *instr) {
+	f := &m.frame
+	a := &i.mem
+	switch a.kind {
+	case amReg:
+		return
+	case amFP:
+		a.disp += int64(f.fp)
+	case amSpill:
+		a.disp = int64(f.spills + 8*a.slot)
+	}
+	a.kind, a.base = amReg, sp
+}
+
+// simplifyBranches removes jumps to the next block and turns "b.cc A; b
+// B" with A next into "b.!cc B" (cbnz into cbz).
+func (m *Machine) simplifyBranches() {
+	order := m.layout()
+	for k, b := range order {
+		if k+1 >= len(order) {
+			break
+		}
+		next := order[k+1].label
+		n := len(b.instrs)
+		isCond := func(i *instr) bool { return i.op == opBcc || i.op == opCbnz }
+		if n > 0 && b.instrs[n-1].op == opJmp && b.instrs[n-1].label == next {
+			b.instrs = b.instrs[:n-1]
+			n--
+			if n > 0 && isCond(b.instrs[n-1]) && b.instrs[n-1].label == next {
+				// b.cc next; (b next): nothing to do either way.
+				b.instrs = b.instrs[:n-1]
+			}
+			continue
+		}
+		if n > 1 && b.instrs[n-1].op == opJmp && isCond(b.instrs[n-2]) && b.instrs[n-2].label == next {
+			br, jmp := b.instrs[n-2], b.instrs[n-1]
+			br.cc, br.label = br.cc.invert(), jmp.label
+			b.instrs = b.instrs[:n-1]
+		}
+	}
+}
+
+// unwindCodes describes the prologue for unwind tables, each step at the
+// offset just past its instruction: the allocation, the frame record
+// ("save_pair" of x29 and x30, then "setfp") and each callee-saved pair.
+func (m *Machine) unwindCodes(ends []int) []backend.UnwindCode {
+	f := &m.frame
+	var codes []backend.UnwindCode
+	k := 0
+	if f.size > 0 {
+		codes = append(codes, backend.UnwindCode{Offset: ends[k], Op: "alloc", Size: f.size})
+		k++
+	}
+	if f.record > 0 {
+		codes = append(codes, backend.UnwindCode{Offset: ends[k], Op: "save_pair", Reg: int(x29), Size: 0})
+		codes = append(codes, backend.UnwindCode{Offset: ends[k+1], Op: "setfp"})
+		k += 2
+	}
+	for j := 0; j < len(f.saves); j += 2 {
+		op := "save_pair"
+		if j+1 == len(f.saves) {
+			op = "push"
+		}
+		codes = append(codes, backend.UnwindCode{Offset: ends[k], Op: op, Reg: int(f.saves[j]), Size: f.record + 8*j})
+		k++
+	}
+	return codes
+}

@@ -140,3 +140,27 @@ func TestConformancePlugin(t *testing.T) {
 		t.Errorf("status %d, stdout %q, stderr %q", status, out.String(), errOut.String())
 	}
 }
+
+func TestObjdumpNative(t *testing.T) {
+	status, out, stderr := invoke("objdump", "--native", "--program", "sample_dispatch", "../../testdata/tail_calls.o")
+	if status != 0 {
+		t.Fatalf("status %d: %s", status, stderr)
+	}
+	for _, want := range []string{
+		"native code for amd64 (sysv)",
+		"<sample_dispatch>:",
+		"; tail_calls.c:58: bpf_tail_call(ctx, &jump_table, slot);",
+		"Call helper 5 bpf_tail_call",
+		"call qword ptr [rip]",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("objdump --native lacks %q:\n%s", want, out)
+		}
+	}
+	// The machine code listed must be all of it: the last listed address
+	// plus its length is the function's size.
+	status, out, _ = invoke("objdump", "--native", "--abi", "windows", "../../testdata/crc32.o")
+	if status != 0 || !strings.Contains(out, "(windows)") {
+		t.Errorf("windows ABI: status %d\n%s", status, out)
+	}
+}

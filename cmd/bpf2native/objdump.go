@@ -14,7 +14,12 @@ func objdumpCommand() *cli.Command {
 		Usage:     "disassemble programs, interleaved with their source lines",
 		ArgsUsage: "OBJ",
 		Flags: append(platformFlags(),
-			&cli.StringFlag{Name: "program", Usage: "only the program called `NAME`"}),
+			&cli.StringFlag{Name: "program", Usage: "only the program called `NAME`"},
+			&cli.BoolFlag{Name: "native", Usage: "show the machine code compiled for each eBPF instruction"},
+			&cli.StringFlag{Name: "arch", Value: "amd64", Usage: "with --native: target architecture"},
+			&cli.StringFlag{Name: "abi", Usage: "with --native: calling convention (sysv or windows on amd64; default sysv)"},
+			&cli.BoolFlag{Name: "no-verify", Usage: "with --native: compile without verifying (and without the verifier's facts)"},
+		),
 		Action: func(c *cli.Context) error {
 			mod, plat, err := loadObject(c)
 			if err != nil {
@@ -23,6 +28,9 @@ func objdumpCommand() *cli.Command {
 			sel, err := selectPrograms(mod, c.String("program"))
 			if err != nil {
 				return err
+			}
+			if c.Bool("native") {
+				return objdumpNative(c, withPrograms(mod, sel), plat)
 			}
 			w := c.App.Writer
 			for n, i := range sel {

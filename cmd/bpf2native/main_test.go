@@ -157,8 +157,6 @@ func TestObjdumpNative(t *testing.T) {
 			t.Errorf("objdump --native lacks %q:\n%s", want, out)
 		}
 	}
-	// The machine code listed must be all of it: the last listed address
-	// plus its length is the function's size.
 	status, out, _ = invoke("objdump", "--native", "--abi", "windows", "../../testdata/crc32.o")
 	if status != 0 || !strings.Contains(out, "(windows)") {
 		t.Errorf("windows ABI: status %d\n%s", status, out)

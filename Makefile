@@ -32,6 +32,7 @@ test: deps build
 	$(MAKE) testdata-fresh
 	$(MAKE) conformance
 	$(GO) test -count=1 ./...
+	$(MAKE) examples-gen
 	$(MAKE) test-arm64
 
 # The external conformance suite through the CLI, as a user would run it.
@@ -50,6 +51,17 @@ testdata-fresh:
 # interpreter, and compile speed: the tables of docs/BENCHMARKS.md.
 bench:
 	$(GO) run ./bench
+
+# examples/gen, the go:generate example: `go generate` must reproduce the
+# committed files exactly (C through clang-19, native code, the Go API), and
+# its tests must pass natively (where this host runs native code) and under
+# the interpreter.
+.PHONY: examples-gen
+examples-gen:
+	cd examples/gen && $(GO) mod tidy && $(GO) generate ./...
+	@git diff --exit-code --stat -- examples/gen && test -z "$$(git status --porcelain -- examples/gen)" || \
+		{ echo "examples/gen: go generate does not reproduce the committed files:"; git status --short -- examples/gen; exit 1; }
+	cd examples/gen && $(GO) vet ./... && $(GO) test -count=1 ./... && BPF2NATIVE_ENGINE=interp $(GO) test -count=1 ./...
 
 clean:
 	rm -rf bin

@@ -11,19 +11,37 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bpf2native/bpf2native/backend"
+	"github.com/bpf2native/bpf2native/compiler"
 	"github.com/bpf2native/bpf2native/gen"
+	"github.com/bpf2native/bpf2native/ir"
+	"github.com/bpf2native/bpf2native/linker/pe"
 )
 
-// windowsDriver links and signs the .sys of --windows. It is nil until
-// linker/pe and sign are wired in: then it is
-//
-//	func(arch string, res *compiler.Result, mod *ir.Module) ([]byte, error) {
-//		image, err := pe.Link(res.Object, res.Metadata, pe.Options{...})
-//		... sign the image ...
-//	}
-//
-// and gen --windows writes STEM_windows_ARCH.sys beside the package.
-var windowsDriver gen.DriverFunc
+// windowsDriver returns what links and signs the .sys of --windows, with
+// the key the signing flags select (the built-in test certificate when
+// none is given).
+func windowsDriver(c *cli.Context, stem string) (gen.DriverFunc, error) {
+	if !c.Bool("windows") {
+		return nil, nil
+	}
+	if !c.Bool("sign") && !c.IsSet("key") && !c.IsSet("pkcs12") {
+		// Drivers are for shipping: unsigned ones load nowhere.
+		if err := c.Set("sign", "true"); err != nil {
+			return nil, err
+		}
+	}
+	signer, err := signerFromFlags(c)
+	if err != nil {
+		return nil, err
+	}
+	return func(arch string, res *compiler.Result, mod *ir.Module) ([]byte, error) {
+		image, err := pe.Link(res.Object, res.Metadata, pe.Options{Name: stem, InstructionCounts: instructionCounts(mod)})
+		if err != nil {
+			return nil, err
+		}
+		return signer.Sign(c.Context, image)
+	}, nil
+}
 
 func genCommand() *cli.Command {
 	return &cli.Command{
@@ -48,6 +66,13 @@ func genCommand() *cli.Command {
 			&cli.BoolFlag{Name: "kernel", Usage: "also write bpf2go's cilium/ebpf bindings of the object (IDENTKernel...) to load it into a Linux kernel"},
 			&cli.BoolFlag{Name: "windows", Usage: "also write the signed Windows drivers (STEM_windows_ARCH.sys) for ebpf-for-windows"},
 			&cli.StringSliceFlag{Name: "windows-arch", Usage: "drivers for `ARCH` (repeatable; default amd64)"},
+			&cli.BoolFlag{Name: "sign", Usage: "sign the Windows drivers (always on with --windows)"},
+			&cli.StringFlag{Name: "key", Usage: "PEM private key `FILE` for the drivers' signature"},
+			&cli.StringFlag{Name: "cert", Usage: "PEM certificate chain `FILE` (signer first)"},
+			&cli.StringFlag{Name: "pkcs12", Usage: "PKCS#12 `FILE` holding key and chain"},
+			&cli.StringFlag{Name: "pkcs12-password-env", Usage: "environment `VARIABLE` holding the PKCS#12 password"},
+			&cli.StringFlag{Name: "pkcs12-password-file", Usage: "`FILE` holding the PKCS#12 password"},
+			&cli.StringFlag{Name: "timestamp-url", Usage: "RFC 3161 time-stamping authority `URL`"},
 		),
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
@@ -96,6 +121,10 @@ func genCommand() *cli.Command {
 			if c.IsSet("windows-arch") {
 				windowsArches = c.StringSlice("windows-arch")
 			}
+			driver, err := windowsDriver(c, stem)
+			if err != nil {
+				return err
+			}
 			opts := gen.Options{
 				Ident:            ident,
 				Source:           source,
@@ -112,7 +141,7 @@ func genCommand() *cli.Command {
 				Kernel:           c.Bool("kernel"),
 				Windows:          c.Bool("windows"),
 				WindowsArches:    windowsArches,
-				Driver:           windowsDriver,
+				Driver:           driver,
 				Verifier:         defaultVerifierOptions(),
 				Warnings:         c.App.ErrWriter,
 			}

@@ -188,7 +188,72 @@ const (
 	opLdxDWAdd
 	opLdxDWXor
 	opLdxDWMov
+	// Two ALU operations with immediates on one register, the first
+	// possibly fused with a mov before it: dst = (a op1 imm) op2 tgt, both
+	// 64-bit or both 32-bit. src holds how many instructions the form
+	// absorbs besides its first (1, or 2 with the mov). The cases are
+	// numbered opImmPair + (i*len(pairOps)+j)*2 + w, i and j the operations'
+	// indices in pairOps, w 0 for 64-bit and 1 for 32-bit.
+	opImmPair
+)
+
+const (
+	// The 32-bit rotate clang writes for (a >> k) | (a << (32-k)):
+	// mov t, a; rsh t, k; [mov d, a;] lsh d, 32-k; or d, t. t keeps a >> k,
+	// dst's low four bits are d, its high four a; src is t, imm k and tgt
+	// how many instructions the form absorbs besides its first (3 or 4).
+	opRot32 = opImmPair + pairOpCount*pairOpCount*2 + iota
+	// mov d, imm followed by a mov of an immediate to another register
+	// (32-bit, or 64-bit sign-extended from 32 bits): the second mov's
+	// register is in src, its immediate in tgt.
+	opMovImmMov64
+	opMovImmMov32
+	// mov d, imm followed by a store of d to [r10+off] inside the frame:
+	// tgt is the store's offset in the frame, as for the stack forms.
+	opMovImmStxStackB
+	opMovImmStxStackH
+	opMovImmStxStackW
+	opMovImmStxStackDW
+	// add d, s (64-bit) followed by ldx t, [d+off], a checked load of the
+	// sum: an indexed load. src holds s in its low four bits and t in its
+	// high four, tgt the load's offset.
+	opAddLdxB
+	opAddLdxH
+	opAddLdxW
+	opAddLdxDW
+)
+
+const (
+	// add d, imm (64-bit); a mov of a register to another; a conditional
+	// jump (see addMovJump). Grouped like the add+jump forms.
+	opAddMovJeq = opAddLdxDW + 1 + iota*4
+	opAddMovJgt
+	opAddMovJge
+	opAddMovJne
+	opAddMovJlt
+	opAddMovJle
 	opsFused
+)
+
+// pairOps are the ALU groups that opImmPair fuses, in the order of its
+// cases; the p-constants are their indices.
+var pairOps = [pairOpCount]opcode{opAdd, opMul, opOr, opAnd, opXor, opLsh, opRsh}
+
+const (
+	pAdd = iota
+	pMul
+	pOr
+	pAnd
+	pXor
+	pLsh
+	pRsh
+	pairOpCount
+)
+
+// Widths of an opImmPair.
+const (
+	w64 = iota
+	w32
 )
 
 // loadALUOps are the ALU groups a load fuses with, in their order in each
@@ -496,6 +561,31 @@ func fuse(insns []inst) {
 		}
 		insns[i] = inst{op: f + v, dst: withA(y.dst, x.src), src: y.src, imm: y.imm}
 	}
+	for i := 0; i+2 < len(plain); i++ {
+		if f, ok := addMovJump(plain[i], plain[i+1], plain[i+2]); ok {
+			insns[i] = f
+		}
+	}
+	for i := 0; i+1 < len(plain); i++ {
+		if f, ok := immPair(plain[i:]); ok {
+			insns[i] = f
+		}
+	}
+	for i := 0; i+3 < len(plain); i++ {
+		if f, ok := rotate32(plain[i:]); ok {
+			insns[i] = f
+		}
+	}
+	for i := 0; i+1 < len(plain); i++ {
+		if x, y := plain[i], plain[i+1]; x.op == opAdd+v64Reg && y.op >= opLdxB && y.op <= opLdxDW && y.src == x.dst&15 {
+			insns[i] = inst{op: opAddLdxB + (y.op - opLdxB), dst: x.dst, src: x.src | y.dst<<4, tgt: y.tgt}
+		}
+	}
+	for i := 0; i+1 < len(plain); i++ {
+		if f, ok := movImm(plain[i], plain[i+1]); ok {
+			insns[i] = f
+		}
+	}
 	// Loads followed by an ALU operation. The ALU operation is copied into
 	// the load's imm, which a load does not use, so the pair needs nothing
 	// from the instruction after it, which may have been fused itself.
@@ -552,6 +642,141 @@ func loadALU(x, y inst) (inst, bool) {
 			x.imm = uint64(d) | uint64(other)<<8 | uint64(uint32(y.imm))<<32
 			return x, true
 		}
+	}
+	return x, false
+}
+
+// addMovJump returns the fused form of x, an add dst, imm (64-bit), followed
+// by y, a mov of a register to another, and z, a conditional jump: a loop's
+// counter update, a copy of a loop-carried value, and the loop's test. The
+// mov runs first, so y must neither read nor write the add's register. y's
+// source is in src, its destination in the low four bits of tgt, and bit 13
+// of tgt is set when it is 32-bit (tgt>>8 is how far a mask of all ones
+// shifts right to truncate the moved value).
+func addMovJump(x, y, z inst) (inst, bool) {
+	d := x.dst & 15
+	if x.op != opAdd+v64Imm || (y.op != opMov+v64Reg && y.op != opMov+v32Reg) || y.dst&15 == d || y.src == d {
+		return x, false
+	}
+	if z.op < opJeq || z.op >= opsGrouped {
+		return x, false
+	}
+	f, ok := addJumpFused[z.op&^3]
+	if !ok {
+		return x, false
+	}
+	tgt := int32(y.dst & 15)
+	if y.op == opMov+v32Reg {
+		tgt |= 32 << 8
+	}
+	return inst{op: f - opAddJeq + opAddMovJeq + z.op&3, dst: x.dst, src: y.src, tgt: tgt, imm: x.imm}, true
+}
+
+// pairOp returns the index in pairOps of y's group and whether y is an ALU
+// operation with an immediate of that set, and if it is 32-bit.
+func pairOp(y inst) (int, bool, bool) {
+	if y.op >= opMov {
+		return 0, false, false
+	}
+	g, v := y.op&^3, y.op&3
+	if v != v64Imm && v != v32Imm {
+		return 0, false, false
+	}
+	for i, o := range pairOps {
+		if o == g {
+			return i, v == v32Imm, true
+		}
+	}
+	return 0, false, false
+}
+
+// immPair returns the opImmPair form of the instructions starting at p[0]:
+// two ALU operations with immediates on one register, of one width, the
+// first possibly preceded by a mov to that register. The first may also be
+// lsh 32; rsh 32 (64-bit), clang's zero extension, which runs as an and.
+func immPair(p []inst) (inst, bool) {
+	x, n := p[0], 0 // n: the instructions absorbed after the first
+	a := x.dst >> 4
+	if x.op == opMov+v64Reg || x.op == opMov+v32Reg {
+		if len(p) < 3 || p[1].dst&15 != x.dst&15 {
+			return x, false
+		}
+		// A 32-bit mov zero-extends, which only a 32-bit operation ignores.
+		if _, w32, ok := pairOp(p[1]); !ok || (!w32 && x.op == opMov+v32Reg) {
+			return x, false
+		}
+		a, x, n = x.src, p[1], 1
+	}
+	i, xw32, ok := pairOp(x)
+	if !ok {
+		return x, false
+	}
+	if x.op == opLsh+v64Imm && x.imm == 32 && n+2 < len(p) {
+		if z := p[n+1]; z.op == opRsh+v64Imm && z.imm == 32 && z.dst&15 == x.dst&15 {
+			zext := inst{op: opAnd + v64Imm, dst: x.dst, imm: 0xffffffff}
+			if f, ok := immPairOf(zext, pAnd, false, a, n+2, p[n+2]); ok {
+				return f, true
+			}
+		}
+	}
+	return immPairOf(x, i, xw32, a, n+1, p[n+1])
+}
+
+// immPairOf returns the opImmPair form of x, the first operation, of index
+// i in pairOps, on a, followed by y, n instructions after the form's first.
+func immPairOf(x inst, i int, xw32 bool, a uint8, n int, y inst) (inst, bool) {
+	j, yw32, ok := pairOp(y)
+	if !ok || y.dst&15 != x.dst&15 || xw32 != yw32 {
+		return x, false
+	}
+	w := opcode(w64)
+	if xw32 {
+		w = w32
+	}
+	return inst{op: opImmPair + opcode(i*pairOpCount+j)*2 + w, dst: withA(x.dst, a), src: uint8(n), tgt: int32(y.imm), imm: x.imm}, true
+}
+
+// rotate32 returns the opRot32 form of the instructions starting at p[0]:
+// mov t, a; rsh32 t, k; then lsh32 a, 32-k; or32 a, t, or mov d, a;
+// lsh32 d, 32-k; or32 d, t.
+func rotate32(p []inst) (inst, bool) {
+	isMov := func(x inst) bool { return x.op == opMov+v64Reg || x.op == opMov+v32Reg }
+	m, sh := p[0], p[1]
+	t, a := m.dst&15, m.src
+	if !isMov(m) || sh.op != opRsh+v32Imm || sh.dst&15 != t || t == a || sh.imm == 0 {
+		return m, false
+	}
+	k := sh.imm
+	rest, d, n := p[2:], a, 3 // n: the instructions absorbed after the first
+	if isMov(rest[0]) && rest[0].src == a {
+		if len(rest) < 3 {
+			return m, false
+		}
+		d, rest, n = rest[0].dst&15, rest[1:], 4
+	}
+	l, o := rest[0], rest[1]
+	if l.op != opLsh+v32Imm || l.dst&15 != d || l.imm != 32-k || d == t {
+		return m, false
+	}
+	if o.op != opOr+v32Reg || o.dst&15 != d || o.src != t {
+		return m, false
+	}
+	return inst{op: opRot32, dst: withA(d, a), src: t, tgt: int32(n), imm: k}, true
+}
+
+// movImm returns the fused form of x, a mov of an immediate, followed by y,
+// another such mov or a store of x's register to the current frame.
+func movImm(x, y inst) (inst, bool) {
+	if x.op != opMov+v64Imm && x.op != opMov+v32Imm {
+		return x, false
+	}
+	switch {
+	case y.op >= opStxStackB && y.op <= opStxStackDW && y.src == x.dst&15:
+		return inst{op: opMovImmStxStackB + (y.op - opStxStackB), dst: x.dst, tgt: y.tgt, imm: x.imm}, true
+	case y.op == opMov+v32Imm:
+		return inst{op: opMovImmMov32, dst: x.dst, src: y.dst & 15, tgt: int32(y.imm), imm: x.imm}, true
+	case y.op == opMov+v64Imm && int64(y.imm) == int64(int32(y.imm)):
+		return inst{op: opMovImmMov64, dst: x.dst, src: y.dst & 15, tgt: int32(y.imm), imm: x.imm}, true
 	}
 	return x, false
 }

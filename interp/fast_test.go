@@ -55,6 +55,38 @@ func TestFusedPairs(t *testing.T) {
 		{"ldx mov32", stackPtr + "stdw [%r1], -1\nldxdw %r2, [%r1]\nmov32 %r0, %r2\nexit", 0xffffffff, 6},
 		{"ldx add other", stackPtr + "stw [%r1], 3\nmov %r0, 1\nldxw %r2, [%r1]\nadd %r0, %r3\nexit", 1, 7},
 		{"jump into ldx add", stackPtr + "stdw [%r1], 5\nmov %r0, 1\nja +1\nldxdw %r0, [%r1]\nadd %r0, 3\nexit", 4, 7},
+		// Two ALU operations with immediates on one register.
+		{"and lsh", "mov %r0, 0x1ff\nand %r0, 0xff\nlsh %r0, 2\nexit", 0x3fc, 4},
+		{"mov32 and32 lsh32", "lddw %r1, 0x1ffffffff\nmov32 %r0, %r1\nand32 %r0, -1\nlsh32 %r0, 4\nexit", 0xfffffff0, 5},
+		{"mul32 add32 wraps", "mov %r0, 0x10000\nmul32 %r0, 0x10000\nadd32 %r0, -1\nexit", 0xffffffff, 4},
+		{"add sign-extends", "mov %r0, 1\nadd %r0, 1\nadd %r0, -3\nexit", 0xffffffffffffffff, 4},
+		{"xor rsh64", "lddw %r0, 0xff00000000000000\nxor %r0, -1\nrsh %r0, 60\nexit", 0, 4},
+		{"or rsh32", "mov %r0, 0\nor32 %r0, -1\nrsh32 %r0, 28\nexit", 0xf, 4},
+		{"mov64 mul32 rsh32", "lddw %r1, 0x100000003\nmov %r0, %r1\nmul32 %r0, 0x55555556\nrsh32 %r0, 31\nexit", 0, 5},
+		{"zext lsh", "lddw %r1, 0x1ffffffff\nmov %r0, %r1\nlsh %r0, 32\nrsh %r0, 32\nlsh %r0, 2\nexit", 0x3fffffffc, 6},
+		{"lsh rsh not zext", "lddw %r0, 0x1ffffffff\nlsh %r0, 32\nrsh %r0, 32\nexit", 0xffffffff, 4},
+		{"jump into pair", "mov %r0, 0xf0\nja +1\nand %r0, 0xf\nlsh %r0, 4\nexit", 0xf00, 4},
+		{"jump into zext", "lddw %r0, 0x1ffffffff\nja +1\nlsh %r0, 32\nrsh %r0, 32\nlsh %r0, 1\nexit", 2, 5},
+		// Rotates: mov t, a; rsh32 t, k; [mov d, a;] lsh32 d, 32-k; or32 d, t.
+		{"rotate in place", "mov %r1, 0x12345678\nmov %r2, %r1\nrsh32 %r2, 8\nlsh32 %r1, 24\nor32 %r1, %r2\nmov %r0, %r1\nlsh %r0, 32\nor %r0, %r2\nexit", 0x7812345600123456, 9},
+		{"rotate to another", "lddw %r1, 0xff12345678\nmov %r2, %r1\nrsh32 %r2, 4\nmov32 %r0, %r1\nlsh32 %r0, 28\nor32 %r0, %r2\nlsh %r0, 32\nor %r0, %r2\nexit", 0x8123456701234567, 9},
+		{"jump into rotate", "mov %r1, 0x12345678\nmov %r2, 1\nja +2\nmov %r2, %r1\nrsh32 %r2, 8\nlsh32 %r1, 24\nor32 %r1, %r2\nmov %r0, %r1\nexit", 0x78000001, 7},
+		// add, mov, conditional jump: a loop's tail.
+		{"add mov jlt loop", "mov %r0, 0\nmov %r3, 7\nl:\nadd %r0, 1\nmov32 %r2, %r3\njlt %r0, 10, l\nadd %r0, %r2\nexit", 17, 34},
+		{"add mov32 truncates", "lddw %r3, 0x1ffffffff\nmov %r1, 0\nadd %r1, 1\nmov32 %r0, %r3\njeq %r1, 1, +1\nexit\nadd %r0, 1\nexit", 0x100000000, 7},
+		{"add mov64 not taken", "lddw %r3, 0x1ffffffff\nmov %r1, 0\nadd %r1, 1\nmov %r0, %r3\njne %r1, 1, +1\nexit\nmov %r0, 0\nexit", 0x1ffffffff, 6},
+		{"jump into add mov jump", "mov %r1, 5\nmov %r0, 3\nja +1\nadd %r1, 1\nmov %r0, %r1\njeq %r1, 5, +1\nexit\nmov %r0, 42\nexit", 42, 7},
+		{"add mov reads the sum", "mov %r1, 5\nadd %r1, 1\nmov %r0, %r1\njeq %r1, 6, +1\nexit\nadd %r0, 1\nexit", 7, 6},
+		// mov imm, then another mov imm or a store of it to the frame.
+		{"mov imm pairs", "mov %r1, 1\nmov32 %r2, -1\nmov %r3, -2\nmov %r0, %r2\nadd %r0, %r3\nadd %r0, %r1\nexit", 0xfffffffe, 7},
+		{"mov imm stores", "mov %r1, -1\nstxdw [%r10-8], %r1\nmov32 %r2, 0x1234\nstxb [%r10-9], %r2\nmov %r3, 0x5678\nstxh [%r10-12], %r3\nmov32 %r4, -2\nstxw [%r10-16], %r4\n" +
+			"ldxdw %r0, [%r10-8]\nldxb %r1, [%r10-9]\nadd %r0, %r1\nldxh %r1, [%r10-12]\nadd %r0, %r1\nldxw %r1, [%r10-16]\nadd %r0, %r1\nadd %r0, %r4\nexit", 0x1fffffffc + 0x34 + 0x5678 - 1, 17},
+		{"jump into mov imm pair", "mov %r0, 1\nja +1\nmov %r0, 2\nmov %r1, 3\nadd %r0, %r1\nexit", 4, 5},
+		{"jump into mov imm store", "mov %r1, 1\nja +1\nmov %r1, 2\nstxdw [%r10-8], %r1\nldxdw %r0, [%r10-8]\nexit", 1, 5},
+		// add d, s; ldx t, [d+off]: an indexed load.
+		{"add ldx", stackPtr + "stw [%r1], 0x12345678\nmov %r2, -8\nmov %r3, %r10\nadd %r3, %r2\nldxh %r0, [%r3+2]\nadd %r0, %r3\nsub %r0, %r1\nexit", 0x1234, 10},
+		{"add ldx into the base", stackPtr + "stdw [%r1], 7\nmov %r2, -8\nmov %r3, %r10\nadd %r3, %r2\nldxdw %r3, [%r3]\nmov %r0, %r3\nexit", 7, 9},
+		{"jump into add ldx", stackPtr + "stb [%r1], 9\nmov %r2, 100\nja +1\nadd %r1, %r2\nldxb %r0, [%r1]\nexit", 9, 7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vm, ctx, err := NewBytecodeVM(assemble(t, tc.src), nil, Options{})
@@ -93,6 +125,35 @@ func TestFusedLoadFault(t *testing.T) {
 	}
 }
 
+// TestFusedFaults checks that a fault in the second half of a fused form
+// names that half, with exact counts.
+func TestFusedFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		slot      int
+		count     uint64
+		want      string
+	}{
+		{"add ldx", "mov %r1, 0\nmov %r2, 8\nadd %r1, %r2\nldxw %r0, [%r1]\nexit", 3, 4, "null pointer"},
+		{"add ldx past the frame", "mov %r1, %r10\nmov %r2, 8\nadd %r1, %r2\nldxdw %r0, [%r1-8]\nexit", 3, 4, "above the top of the stack"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vm, ctx, err := NewBytecodeVM(assemble(t, tc.src), nil, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = vm.Run(0, ctx)
+			var f *Fault
+			if !errors.As(err, &f) || f.Slot != tc.slot || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q at instruction %d", err, tc.want, tc.slot)
+			}
+			if vm.Executed() != tc.count {
+				t.Errorf("executed %d, want %d", vm.Executed(), tc.count)
+			}
+		})
+	}
+}
+
 // TestBudgetExact checks that the budget fault comes at the first taken jump
 // past the budget, also when that jump is the tail of a superinstruction.
 func TestBudgetExact(t *testing.T) {
@@ -115,6 +176,16 @@ func TestBudgetExact(t *testing.T) {
 	// The same VM runs again identically.
 	if _, err2 := vm.Run(0, ctx); err2 == nil || err2.Error() != err.Error() || vm.Executed() != 101 {
 		t.Errorf("second run: %v after %d instructions", err2, vm.Executed())
+	}
+	// The same with a mov between the add and the jump, fused too.
+	src2 := "mov %r0, 0\nl:\nadd %r0, 1\nmov %r1, %r2\njlt %r0, 1000, l\nexit"
+	vm2, ctx2, err := NewBytecodeVM(assemble(t, src2), nil, Options{MaxInstructions: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err2 := vm2.Run(0, ctx2)
+	if !errors.As(err2, &f) || !errors.Is(err2, ErrBudget) || f.Slot != 3 || vm2.Executed() != 103 {
+		t.Fatalf("got %v after %d instructions, want a budget fault at instruction 3 after 103", err2, vm2.Executed())
 	}
 }
 

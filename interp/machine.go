@@ -3037,6 +3037,752 @@ func (m *machine) exec(code *Code) (uint64, error) {
 			pc++ // the ALU operation
 			d := uint8(in.imm)
 			r[d&15] = uint64(uint32(v))
+		case opImmPair + (pAdd*pairOpCount+pAdd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] + in.imm) + uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pAdd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) + uint32(in.imm)) + uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pMul)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] + in.imm) * uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pMul)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) + uint32(in.imm)) * uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pOr)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] + in.imm) | uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pOr)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) + uint32(in.imm)) | uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pAnd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] + in.imm) & uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pAnd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) + uint32(in.imm)) & uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pXor)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] + in.imm) ^ uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pXor)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) + uint32(in.imm)) ^ uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pLsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] + in.imm) << (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pLsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) + uint32(in.imm)) << (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pRsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] + in.imm) >> (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pAdd*pairOpCount+pRsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) + uint32(in.imm)) >> (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pAdd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] * in.imm) + uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pAdd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) * uint32(in.imm)) + uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pMul)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] * in.imm) * uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pMul)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) * uint32(in.imm)) * uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pOr)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] * in.imm) | uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pOr)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) * uint32(in.imm)) | uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pAnd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] * in.imm) & uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pAnd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) * uint32(in.imm)) & uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pXor)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] * in.imm) ^ uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pXor)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) * uint32(in.imm)) ^ uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pLsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] * in.imm) << (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pLsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) * uint32(in.imm)) << (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pRsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] * in.imm) >> (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pMul*pairOpCount+pRsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) * uint32(in.imm)) >> (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pAdd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] | in.imm) + uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pAdd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) | uint32(in.imm)) + uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pMul)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] | in.imm) * uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pMul)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) | uint32(in.imm)) * uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pOr)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] | in.imm) | uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pOr)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) | uint32(in.imm)) | uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pAnd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] | in.imm) & uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pAnd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) | uint32(in.imm)) & uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pXor)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] | in.imm) ^ uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pXor)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) | uint32(in.imm)) ^ uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pLsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] | in.imm) << (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pLsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) | uint32(in.imm)) << (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pRsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] | in.imm) >> (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pOr*pairOpCount+pRsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) | uint32(in.imm)) >> (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pAdd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] & in.imm) + uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pAdd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) & uint32(in.imm)) + uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pMul)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] & in.imm) * uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pMul)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) & uint32(in.imm)) * uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pOr)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] & in.imm) | uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pOr)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) & uint32(in.imm)) | uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pAnd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] & in.imm) & uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pAnd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) & uint32(in.imm)) & uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pXor)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] & in.imm) ^ uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pXor)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) & uint32(in.imm)) ^ uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pLsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] & in.imm) << (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pLsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) & uint32(in.imm)) << (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pRsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] & in.imm) >> (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pAnd*pairOpCount+pRsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) & uint32(in.imm)) >> (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pAdd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] ^ in.imm) + uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pAdd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) ^ uint32(in.imm)) + uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pMul)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] ^ in.imm) * uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pMul)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) ^ uint32(in.imm)) * uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pOr)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] ^ in.imm) | uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pOr)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) ^ uint32(in.imm)) | uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pAnd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] ^ in.imm) & uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pAnd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) ^ uint32(in.imm)) & uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pXor)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] ^ in.imm) ^ uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pXor)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) ^ uint32(in.imm)) ^ uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pLsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] ^ in.imm) << (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pLsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) ^ uint32(in.imm)) << (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pRsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] ^ in.imm) >> (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pXor*pairOpCount+pRsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) ^ uint32(in.imm)) >> (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pAdd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] << (in.imm & 63)) + uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pAdd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) << (uint32(in.imm) & 31)) + uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pMul)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] << (in.imm & 63)) * uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pMul)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) << (uint32(in.imm) & 31)) * uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pOr)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] << (in.imm & 63)) | uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pOr)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) << (uint32(in.imm) & 31)) | uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pAnd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] << (in.imm & 63)) & uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pAnd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) << (uint32(in.imm) & 31)) & uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pXor)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] << (in.imm & 63)) ^ uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pXor)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) << (uint32(in.imm) & 31)) ^ uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pLsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] << (in.imm & 63)) << (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pLsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) << (uint32(in.imm) & 31)) << (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pRsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] << (in.imm & 63)) >> (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pLsh*pairOpCount+pRsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) << (uint32(in.imm) & 31)) >> (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pAdd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] >> (in.imm & 63)) + uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pAdd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) >> (uint32(in.imm) & 31)) + uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pMul)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] >> (in.imm & 63)) * uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pMul)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) >> (uint32(in.imm) & 31)) * uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pOr)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] >> (in.imm & 63)) | uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pOr)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) >> (uint32(in.imm) & 31)) | uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pAnd)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] >> (in.imm & 63)) & uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pAnd)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) >> (uint32(in.imm) & 31)) & uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pXor)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] >> (in.imm & 63)) ^ uint64(int64(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pXor)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) >> (uint32(in.imm) & 31)) ^ uint32(in.tgt))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pLsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] >> (in.imm & 63)) << (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pLsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) >> (uint32(in.imm) & 31)) << (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pRsh)*2 + w64:
+			r[in.dst&15] = (r[in.dst>>4] >> (in.imm & 63)) >> (uint64(int64(in.tgt)) & 63)
+			pc += int(in.src)
+		case opImmPair + (pRsh*pairOpCount+pRsh)*2 + w32:
+			r[in.dst&15] = uint64((uint32(r[in.dst>>4]) >> (uint32(in.imm) & 31)) >> (uint32(in.tgt) & 31))
+			pc += int(in.src)
+		case opRot32:
+			v := uint32(r[in.dst>>4])
+			r[in.src&15] = uint64(v >> in.imm)
+			r[in.dst&15] = uint64(bits.RotateLeft32(v, -int(in.imm)))
+			pc += int(in.tgt)
+		case opMovImmMov64:
+			r[in.dst&15] = in.imm
+			r[in.src&15] = uint64(int64(in.tgt))
+			pc++ // the second mov
+		case opMovImmMov32:
+			r[in.dst&15] = in.imm
+			r[in.src&15] = uint64(uint32(in.tgt))
+			pc++ // the second mov
+		case opMovImmStxStackB:
+			r[in.dst&15] = in.imm
+			pc++ // the store
+			m.sb[in.tgt] = byte(in.imm)
+		case opMovImmStxStackH:
+			r[in.dst&15] = in.imm
+			pc++ // the store
+			s := m.sb[in.tgt : in.tgt+2 : in.tgt+2]
+			s[0] = byte(in.imm)
+			s[1] = byte(in.imm >> 8)
+		case opMovImmStxStackW:
+			r[in.dst&15] = in.imm
+			pc++ // the store
+			s := m.sb[in.tgt : in.tgt+4 : in.tgt+4]
+			s[0] = byte(in.imm)
+			s[1] = byte(in.imm >> 8)
+			s[2] = byte(in.imm >> 16)
+			s[3] = byte(in.imm >> 24)
+		case opMovImmStxStackDW:
+			r[in.dst&15] = in.imm
+			pc++ // the store
+			s := m.sb[in.tgt : in.tgt+8 : in.tgt+8]
+			s[0] = byte(in.imm)
+			s[1] = byte(in.imm >> 8)
+			s[2] = byte(in.imm >> 16)
+			s[3] = byte(in.imm >> 24)
+			s[4] = byte(in.imm >> 32)
+			s[5] = byte(in.imm >> 40)
+			s[6] = byte(in.imm >> 48)
+			s[7] = byte(in.imm >> 56)
+		case opAddLdxB:
+			b := r[in.dst>>4] + r[in.src&15]
+			r[in.dst&15] = b
+			pc++ // the load
+			a := b + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-1 {
+				v = uint64(m.sb[o])
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) {
+				v = uint64(m.w[0].b[o])
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) {
+				v = uint64(m.w[1].b[o])
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 1)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.src>>4] = v
+		case opAddLdxH:
+			b := r[in.dst>>4] + r[in.src&15]
+			r[in.dst&15] = b
+			pc++ // the load
+			a := b + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-2 {
+				s := m.sb[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 2 {
+				s := m.w[0].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 2 {
+				s := m.w[1].b[o : o+2 : o+2]
+				v = uint64(uint16(s[0]) | uint16(s[1])<<8)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 2)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.src>>4] = v
+		case opAddLdxW:
+			b := r[in.dst>>4] + r[in.src&15]
+			r[in.dst&15] = b
+			pc++ // the load
+			a := b + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-4 {
+				s := m.sb[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 4 {
+				s := m.w[0].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 4 {
+				s := m.w[1].b[o : o+4 : o+4]
+				v = uint64(uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 4)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.src>>4] = v
+		case opAddLdxDW:
+			b := r[in.dst>>4] + r[in.src&15]
+			r[in.dst&15] = b
+			pc++ // the load
+			a := b + uint64(int64(in.tgt))
+			var v uint64
+			if o := a - m.sLo; o <= uint64(len(m.sb))-8 {
+				s := m.sb[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[0].lo; o < uint64(len(m.w[0].b)) && uint64(len(m.w[0].b))-o >= 8 {
+				s := m.w[0].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else if o := a - m.w[1].lo; o < uint64(len(m.w[1].b)) && uint64(len(m.w[1].b))-o >= 8 {
+				s := m.w[1].b[o : o+8 : o+8]
+				v = uint64(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 | uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+			} else {
+				m.pc, m.k = pc, k
+				var err error
+				v, err = m.load(a, 8)
+				if err != nil {
+					return 0, m.faultSaved(code, err)
+				}
+				pc, k = m.pc, m.k
+			}
+			r[in.src>>4] = v
+		case opAddMovJeq + v64Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] == in.imm {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJeq + v64Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] == r[in.src&15] {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJeq + v32Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) == uint32(in.imm) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJeq + v32Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) == uint32(r[in.src&15]) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJgt + v64Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] > in.imm {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJgt + v64Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] > r[in.src&15] {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJgt + v32Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) > uint32(in.imm) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJgt + v32Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) > uint32(r[in.src&15]) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJge + v64Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] >= in.imm {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJge + v64Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] >= r[in.src&15] {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJge + v32Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) >= uint32(in.imm) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJge + v32Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) >= uint32(r[in.src&15]) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJne + v64Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] != in.imm {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJne + v64Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] != r[in.src&15] {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJne + v32Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) != uint32(in.imm) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJne + v32Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) != uint32(r[in.src&15]) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJlt + v64Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] < in.imm {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJlt + v64Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] < r[in.src&15] {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJlt + v32Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) < uint32(in.imm) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJlt + v32Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) < uint32(r[in.src&15]) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJle + v64Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] <= in.imm {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJle + v64Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if r[in.dst&15] <= r[in.src&15] {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJle + v32Imm:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) <= uint32(in.imm) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
+		case opAddMovJle + v32Reg:
+			r[in.tgt&15] = r[in.src&15] & (^uint64(0) >> (uint32(in.tgt) >> 8))
+			r[in.dst&15] = r[in.dst>>4] + in.imm
+			pc++            // the mov
+			in = &insns[pc] // the jump
+			pc++
+			if uint32(r[in.dst&15]) <= uint32(r[in.src&15]) {
+				if pc > k {
+					return 0, m.fault(code, pc, k, ErrBudget)
+				}
+				k += int(in.tgt) - pc
+				pc = int(in.tgt)
+			}
 		case opNeg64:
 			r[in.dst&15] = -r[in.dst&15]
 		case opNeg32:

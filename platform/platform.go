@@ -37,8 +37,21 @@ type ProgramType struct {
 	// ResultBits is how much of r0 the runtime delivers: 32 for hooks whose
 	// verdict is a 32-bit value, 64 where the whole register is the result.
 	ResultBits int
-	Context    Context
+	// Results, if set, are the verdicts the runtime defines for the hook:
+	// the program's result (the low ResultBits bits of r0, read as a
+	// signed integer) must lie in [Results.Min, Results.Max]. Nil allows
+	// any value.
+	Results *ResultRange
+	Context Context
 }
+
+// ResultRange is an inclusive range of signed results.
+type ResultRange struct {
+	Min, Max int64
+}
+
+// Contains reports whether v is in r.
+func (r ResultRange) Contains(v int64) bool { return r.Min <= v && v <= r.Max }
 
 // Context is the layout of the structure r1 points to on entry.
 type Context struct {
@@ -257,7 +270,9 @@ type file struct {
 		Name       string   `json:"name"`
 		Sections   []string `json:"sections"`
 		ResultBits int      `json:"result_bits"`
-		Context    struct {
+		// ResultRange is [min, max]; see ProgramType.Results.
+		ResultRange []int64 `json:"result_range"`
+		Context     struct {
 			Size   int     `json:"size"`
 			Fields []Field `json:"fields"`
 		} `json:"context"`
@@ -363,6 +378,17 @@ func parse(name string, data []byte, into *Platform) (*Platform, error) {
 		}
 		pt := &ProgramType{Name: t.Name, Sections: t.Sections, ResultBits: t.ResultBits,
 			Context: Context{Size: t.Context.Size, Fields: t.Context.Fields}}
+		if t.ResultRange != nil {
+			r := t.ResultRange
+			lo, hi := int64(-1)<<(t.ResultBits-1), int64(1)<<(t.ResultBits-1)-1
+			if t.ResultBits == 64 {
+				lo, hi = -1<<63, 1<<63-1
+			}
+			if len(r) != 2 || r[0] > r[1] || r[0] < lo || r[1] > hi {
+				return nil, fmt.Errorf("%s: program type %s: result_range must be [min, max] with min <= max, signed %d-bit values", name, t.Name, t.ResultBits)
+			}
+			pt.Results = &ResultRange{Min: r[0], Max: r[1]}
+		}
 		for _, fld := range pt.Context.Fields {
 			switch fld.Kind {
 			case FieldScalar, FieldPacket, FieldPacketEnd, FieldPacketMeta:

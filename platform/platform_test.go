@@ -159,3 +159,42 @@ func TestHelperPrototypes(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestResultRanges(t *testing.T) {
+	want := map[string]map[string]*ResultRange{
+		Windows: {"xdp": {1, 3}, "xdp_test": {1, 3}, "bind": {0, 3}, "sock_addr": {0, 2}, "sock_ops": nil, "sample": nil},
+		Linux:   {"xdp": {0, 4}, "sched_cls": {-1, 8}, "socket_filter": nil, "kprobe": nil, "tracepoint": nil},
+	}
+	for plat, types := range want {
+		p, err := Get(plat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, r := range types {
+			pt := p.ProgramType(name)
+			if pt == nil {
+				t.Errorf("%s: no program type %s", plat, name)
+				continue
+			}
+			if (r == nil) != (pt.Results == nil) || r != nil && *r != *pt.Results {
+				t.Errorf("%s %s: results %v, want %v", plat, name, pt.Results, r)
+			}
+		}
+	}
+	win, _ := Get(Windows)
+	dir := t.TempDir()
+	for body, ok := range map[string]bool{
+		`{"program_types": [{"name": "r1", "sections": ["r1"], "result_bits": 32, "result_range": [0, 5], "context": {"size": 8}}]}`:          true,
+		`{"program_types": [{"name": "r2", "sections": ["r2"], "result_bits": 32, "result_range": [5, 0], "context": {"size": 8}}]}`:          false,
+		`{"program_types": [{"name": "r3", "sections": ["r3"], "result_bits": 32, "result_range": [0], "context": {"size": 8}}]}`:             false,
+		`{"program_types": [{"name": "r4", "sections": ["r4"], "result_bits": 32, "result_range": [0, 4294967295], "context": {"size": 8}}]}`: false,
+	} {
+		path := filepath.Join(dir, "ext.json")
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Extend(win, path); (err == nil) != ok {
+			t.Errorf("%s: error %v", body, err)
+		}
+	}
+}

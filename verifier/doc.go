@@ -44,7 +44,8 @@
 //
 // Functions are analysed once per calling context (the chain of local
 // calls), so a callee sees its arguments' exact types; contexts are limited
-// to 8 frames and the stack summed over a chain to 512 bytes. Loops are
+// to 8 frames and the stack summed over a chain to 512 bytes (reported at
+// the call that first exceeds it, whatever other errors there are). Loops are
 // natural loops of the dominator tree (loops.go), so clang's rotated loops
 // have their real head. A worklist iterates blocks to a fixpoint, joining
 // at block entries and widening at loop heads (to thresholds taken from
@@ -64,6 +65,17 @@
 // The facts are gathered by one round of the analysis and used by the
 // next, which must confirm them (verifyProgram).
 //
+// Array segments (segment.go): a value may carry the fact that the stack
+// bytes from a constant offset up to itself plus a constant hold numbers.
+// Induction variables with a positive step through which the loop stores
+// at least a step's width of numbers get the fact at their loop head (an
+// empty segment on entry, each back edge must bring it back or the round
+// is redone without it); copies and constant moves keep it, a store of
+// anything but a number into the frame ends it, and the bytes it proves
+// for the value's minimum become initialised, so a loop that ran to its
+// bound leaves its whole array initialised and one that stopped early
+// leaves a[0..i).
+//
 // With Options.CheckTermination every loop needs a ranking location: a
 // register or spilled value that changes by a constant on every iteration
 // without wrapping (or is divided by a constant while positive) and is
@@ -77,7 +89,9 @@
 // and their writability, packet bytes proven before data_end, metadata
 // proven before data, map value size, read-only globals); atomics need
 // natural alignment; pointers may not be stored where the runtime or
-// another program sees them (maps, packets, context) nor returned; helper
+// another program sees them (maps, packets, context) nor returned, and a
+// returned number must be one of the program type's results
+// (platform.ProgramType.Results, on the low 32 bits for 32-bit hooks); helper
 // calls are checked against the platform's prototypes (platform.Helper)
 // and their return types applied; helpers that move the packet invalidate
 // every packet pointer.

@@ -35,6 +35,13 @@ type ivLoc struct {
 	noWrap bool
 	// seenBack records that a back edge has been seen, so step is set.
 	seenBack bool
+	// seg is the array-segment hypothesis the loop's stores suggest
+	// (segment.go), segBad marks conflicting ones. segOK records that
+	// every back edge brought back the hypothesis in use (segSeen: that
+	// one was seen).
+	seg            *segHyp
+	segBad         bool
+	segOK, segSeen bool
 }
 
 // valid reports whether l is a fact: a loop invariant (step 0), or an
@@ -85,6 +92,17 @@ func (a *analyzer) recordIV(k nodeKey, st *State, back bool) {
 		if !back {
 			l.entry = l.entry.Join(v.Num)
 			return
+		}
+		if used := a.ivUse[k]; a.collecting && used != nil && segApplies(used.locs[loc]) {
+			// The hypothesis in use holds again on this back edge if
+			// the value carries it, ending at least where it did.
+			want := segFact(used.locs[loc])
+			ok := v.Seg.On && v.Seg.Frame == want.Frame && v.Seg.Lo == want.Lo && v.Seg.Base >= want.Base
+			if !l.segSeen {
+				l.segSeen, l.segOK = true, ok
+			} else {
+				l.segOK = l.segOK && ok
+			}
 		}
 		// The change over one iteration: from the head's own ghost, or
 		// from an enclosing loop's ghost that the head kept (the value at
@@ -174,6 +192,9 @@ func ivConfirms(got, used map[nodeKey]*ivInfo) bool {
 			if g == nil || !g.valid() || g.step != l.step || g.kind != l.kind || !g.entry.Leq(l.entry) || l.noWrap && !g.noWrap {
 				return false
 			}
+			if segApplies(l) && (!g.segOK || g.seg == nil || *g.seg != *l.seg) {
+				return false
+			}
 		}
 	}
 	return true
@@ -193,6 +214,9 @@ func ivWeaker(a, b map[nodeKey]*ivInfo) map[nodeKey]*ivInfo {
 				if lb == nil || lb.bad || lb.kind != l.kind || lb.seenBack && l.seenBack && lb.step != l.step {
 					l.bad = true
 				} else {
+					if l.seg == nil || lb.seg == nil || *l.seg != *lb.seg || !lb.segOK {
+						l.seg = nil
+					}
 					l.entry = l.entry.Join(lb.entry)
 					if !l.seenBack {
 						l.seenBack, l.step, l.noWrap = lb.seenBack, lb.step, lb.noWrap
@@ -248,7 +272,7 @@ func (a *analyzer) refineIV(k nodeKey, in *State) *State {
 		out = in
 	}
 	if len(ivs) == 0 {
-		return out
+		return a.applySegs(info, out, in)
 	}
 	// The iteration count k lies in [kmin, kmax]: each location's range
 	// at the head bounds it, where the walk provably never wraps.
@@ -277,7 +301,7 @@ func (a *analyzer) refineIV(k nodeKey, in *State) *State {
 		}
 	}
 	if kmax == math.MaxUint32 || kmin > kmax {
-		return out
+		return a.applySegs(info, out, in)
 	}
 	if out == in {
 		out = in.clone()
@@ -296,7 +320,7 @@ func (a *analyzer) refineIV(k nodeKey, in *State) *State {
 			v.Num = n
 		}
 	}
-	return out
+	return a.applySegs(info, out, in)
 }
 
 // ivValue returns a pointer to the value at loc in st's top frame.
@@ -311,4 +335,31 @@ func ivValue(st *State, loc location) *Value {
 		}
 	}
 	panic("BUG: no value at location")
+}
+
+// applySegs gives each induction variable of info with a segment
+// hypothesis its fact (segment.go) in out, the refined head state (in,
+// the stored one, if nothing was refined).
+func (a *analyzer) applySegs(info *ivInfo, out, in *State) *State {
+	for loc, l := range info.locs {
+		if !segApplies(l) || l.seg.Frame >= len(out.Frames) {
+			continue
+		}
+		v, ok := valueAt(out, loc)
+		if !ok || v.Kind != l.kind {
+			continue
+		}
+		f := segFact(l)
+		if v.Seg == f {
+			continue
+		}
+		if _, _, ok := segRange(v); !ok {
+			continue
+		}
+		if out == in {
+			out = in.clone()
+		}
+		ivValue(out, loc).Seg = f
+	}
+	return out
 }

@@ -313,6 +313,123 @@ exit
 exit:
 r0 = 0
 exit`, "invalid packet read of 8 bytes"},
+	// Array segments: a loop storing a[i] for i = 0, 1, ... initialises
+	// the prefix its counter ends; reads within it are of numbers, one
+	// element past it is uninitialised.
+	{"loop-initialised array", `
+start:
+r2 = 0
+loop:
+r3 = r10
+r3 += -64
+r3 += r2
+*(u32 *)(r3 + 0) = r2
+r2 += 4
+if r2 != 64 goto <loop>
+r0 = *(u32 *)(r10 - 4)
+exit`, ""},
+	{"loop-initialised array read one element past", `
+start:
+r2 = 0
+loop:
+r3 = r10
+r3 += -64
+r3 += r2
+*(u32 *)(r3 + 0) = r2
+r2 += 4
+if r2 != 60 goto <loop>
+r0 = *(u32 *)(r10 - 4)
+exit`, "read of uninitialized stack"},
+	{"loop writing every other element", `
+start:
+r2 = 0
+loop:
+r3 = r10
+r3 += -64
+r3 += r2
+*(u32 *)(r3 + 0) = r2
+r2 += 8
+if r2 != 64 goto <loop>
+r0 = *(u32 *)(r10 - 4)
+exit`, "read of uninitialized stack"},
+	{"loop writing only on some iterations", `
+start:
+r6 = *(u32 *)(r1 + 24)
+r2 = 0
+loop:
+r3 = r10
+r3 += -64
+r3 += r2
+if r6 == 7 goto <skip>
+*(u32 *)(r3 + 0) = r2
+skip:
+r2 += 4
+if r2 != 64 goto <loop>
+r0 = *(u32 *)(r10 - 4)
+exit`, "read of uninitialized stack"},
+	{"loop-initialised array overwritten with a pointer", `
+start:
+r2 = 0
+loop:
+r3 = r10
+r3 += -64
+r3 += r2
+*(u32 *)(r3 + 0) = r2
+*(u64 *)(r10 - 64) = r1
+r2 += 4
+if r2 != 64 goto <loop>
+r0 = *(u32 *)(r10 - 64)
+exit`, "only numbers may be returned"},
+	// A loop of a variable count (it may stop early): a[i-1] is the last
+	// element written, a[i] is not.
+	{"variable-count array, last element", `
+start:
+r6 = *(u32 *)(r1 + 24)
+r6 &= 15
+r6 <<= 2
+r2 = 0
+loop:
+if r2 >= r6 goto <done>
+r3 = r10
+r3 += -64
+r3 += r2
+*(u32 *)(r3 + 0) = r2
+r2 += 4
+if r2 != 60 goto <loop>
+done:
+if r2 == 0 goto <out>
+r3 = r10
+r3 += -68
+r3 += r2
+r0 = *(u32 *)(r3 + 0)
+exit
+out:
+r0 = 0
+exit`, ""},
+	{"variable-count array, one element past", `
+start:
+r6 = *(u32 *)(r1 + 24)
+r6 &= 15
+r6 <<= 2
+r2 = 0
+loop:
+if r2 >= r6 goto <done>
+r3 = r10
+r3 += -64
+r3 += r2
+*(u32 *)(r3 + 0) = r2
+r2 += 4
+if r2 != 60 goto <loop>
+done:
+if r2 == 0 goto <out>
+r3 = r10
+r3 += -64
+r3 += r2
+r0 = *(u32 *)(r3 + 0)
+exit
+out:
+r0 = 0
+exit`, "read of uninitialized stack"},
 	// Rotated loops (clang's shape): the block closing the cycle comes
 	// before the head; a cycle entered twice has no single head.
 	{"rotated loop", `

@@ -54,6 +54,7 @@ func largeProgram(n int) []byte {
 		emit(0x55, 4, 0, -9, 16) // if r4 != 16 goto loop
 	}
 	emit(0x57, 0, 0, 0, 1) // r0 &= 1
+	emit(0x07, 0, 0, 0, 1) // r0 += 1: XDP_PASS or XDP_DROP
 	emit(0x95, 0, 0, 0, 0)
 	return code
 }

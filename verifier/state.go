@@ -110,6 +110,10 @@ type Value struct {
 	// TruncAt is the instruction that truncated it (see
 	// analyzer.truncUsed).
 	TruncAt int32
+	// Seg, on a number or a stack pointer, is an array segment its value
+	// ends (segment.go): stack bytes [Seg.Lo, Seg.Base + value) hold
+	// numbers.
+	Seg seg
 }
 
 func uninit() Value { return Value{Kind: Uninit} }
@@ -250,6 +254,9 @@ func joinValueT(a, b Value, widen bool, th *thresholds) Value {
 		r.G, r.GD, r.GW32, r.GDiv = 0, 0, false, 0
 	}
 	r.GW32 = r.G != 0 && (a.GW32 || b.GW32)
+	if a.Seg != b.Seg {
+		r.Seg = seg{} // joinT decides, with both states' tags
+	}
 	// Either side's pointer is followed by its own proven bytes, so the
 	// join by the fewer of them.
 	r.Range = min(a.Range, b.Range)
@@ -437,6 +444,7 @@ func joinT(a, b *State, widen bool, th *thresholds) *State {
 		f := &Frame{Fn: fa.Fn}
 		for k := range f.Regs {
 			f.Regs[k] = joinValuesIn(fa.Regs[k], fb.Regs[k], a.PacketMin, b.PacketMin, widen, th)
+			f.Regs[k].Seg = joinSeg(f.Regs[k], fa.Regs[k], fb.Regs[k], a, b, widen)
 		}
 		for k := range f.Stack.Tags {
 			ta, tb := fa.Stack.Tags[k], fb.Stack.Tags[k]
@@ -453,6 +461,7 @@ func joinT(a, b *State, widen bool, th *thresholds) *State {
 			for _, cb := range fb.Stack.Cells {
 				if ca.Off == cb.Off && ca.Size == cb.Size {
 					v := joinValuesIn(ca.V, cb.V, a.PacketMin, b.PacketMin, widen, th)
+					v.Seg = joinSeg(v, ca.V, cb.V, a, b, widen)
 					if v.Kind != Uninit && v.Kind != Unknown {
 						f.Stack.Cells = append(f.Stack.Cells, cell{ca.Off, ca.Size, v})
 					}
@@ -484,7 +493,7 @@ func leq(a, b *State) bool {
 	for i := range a.Frames {
 		fa, fb := a.Frames[i], b.Frames[i]
 		for k := range fa.Regs {
-			if !valueLeq(fa.Regs[k], fb.Regs[k], a.PacketMin) {
+			if !valueLeq(fa.Regs[k], fb.Regs[k], a.PacketMin) || !segLeq(fa.Regs[k], fb.Regs[k], a) {
 				return false
 			}
 		}
@@ -498,7 +507,7 @@ func leq(a, b *State) bool {
 			found := false
 			for _, ca := range fa.Stack.Cells {
 				if ca.Off == cb.Off && ca.Size == cb.Size {
-					found = valueLeq(ca.V, cb.V, a.PacketMin)
+					found = valueLeq(ca.V, cb.V, a.PacketMin) && segLeq(ca.V, cb.V, a)
 					break
 				}
 			}

@@ -116,6 +116,7 @@ func (a *analyzer) alu(i int, ins *ir.Instruction, st *State) {
 				// The number does not change: its relations hold.
 				v.ID, v.Delta, v.G, v.GD, v.GW32, v.GDiv = src.ID, src.Delta, src.G, src.GD, src.GW32, src.GDiv
 				v.Bounded, v.Slack = src.Bounded, src.Slack
+				v.Seg = src.Seg
 			}
 			regs[dst] = v
 		case is32 && src.Kind == Unknown:
@@ -238,6 +239,10 @@ func (a *analyzer) alu(i int, ins *ir.Instruction, st *State) {
 				// An index moved without wrapping keeps its bound.
 				r.Bounded, r.Slack = true, sl-c
 			}
+			if c >= 0 || d.Num.UMin >= uint64(-c) {
+				// So does the array segment it ends (segment.go).
+				r.Seg = shiftSeg(d, r, c)
+			}
 		}
 		if !exact && is32 && d.G != 0 && d.GDiv == 0 && d.Num.UMax <= math.MaxUint32 && c > -1<<32 && c < 1<<32 {
 			// low32(x + GD + c): exact where the termination check proves
@@ -304,8 +309,37 @@ func (a *analyzer) alu(i int, ins *ir.Instruction, st *State) {
 			regs[dst] = a.packetPlusScalar(i, st, src, dst)
 			return
 		}
+		// &a[0] + i: the pointer's offset is i's value plus a constant,
+		// which relates it to i's loop-head ghost and segment fact.
+		if d.Kind == Stack && src.Kind == Scalar && d.Num.IsConst() {
+			regs[dst] = stackPlusScalar(a.movePointer(i, st, d, src.Num, false), d, src)
+			return
+		}
+		if src.Kind == Stack && d.Kind == Scalar && src.Num.IsConst() {
+			regs[dst] = stackPlusScalar(a.movePointer(i, st, src, d.Num, false), src, d)
+			return
+		}
 	}
 	regs[dst] = a.pointerArith(i, st, o, d, src, is32)
+}
+
+// stackPlusScalar is q = p + n for a stack pointer p at a constant offset
+// and a number n, q being what movePointer made of it: it gets n's ghost
+// relation and segment fact, shifted by p's offset (segment.go).
+func stackPlusScalar(q, p, n Value) Value {
+	c := int64(p.Num.UMin)
+	if c <= -segLimit || c >= segLimit {
+		return q
+	}
+	if n.G != 0 && !n.GW32 && n.GDiv == 0 && n.GD > -segLimit && n.GD < segLimit {
+		if _, _, ok := segRange(n); ok {
+			q.G, q.GD = n.G, n.GD+c
+		}
+	}
+	if n.Seg.On {
+		q.Seg = shiftSeg(n, q, c)
+	}
+	return q
 }
 
 // untrunc returns the pointer whose low 32 bits v is, or v.
@@ -399,6 +433,17 @@ func (a *analyzer) movePointer(i int, st *State, p Value, n Num, sub bool) Value
 		}
 	} else {
 		p.G, p.GD = 0, 0
+	}
+	if p.Seg.On {
+		if n.IsConst() && n.SMin > -segLimit && n.SMin < segLimit {
+			c := n.SMin
+			if sub {
+				c = -c
+			}
+			p.Seg = shiftSeg(old, p, c)
+		} else {
+			p.Seg = seg{}
+		}
 	}
 	if p.Kind != Packet {
 		// A constant move keeps the relation (the termination check's
@@ -552,6 +597,7 @@ func (a *analyzer) load(i int, ins *ir.Instruction, st *State) {
 	}
 	if signed && v.Kind == Scalar {
 		v.Num = v.Num.sext(w)
+		v.Seg = seg{} // the number may have changed
 	}
 	st.top().Regs[ins.Dst] = v
 }
@@ -578,6 +624,7 @@ func (a *analyzer) store(i int, ins *ir.Instruction, st *State) {
 	if val.Kind == Scalar && w < 8 && val.Num.UMax >= 1<<(8*w) {
 		val.Num = truncWidth(val.Num, w)
 		val.ID, val.G = 0, 0
+		val.Seg = seg{}
 	}
 	base := a.use(i, st, ins.Dst)
 	a.access(i, st, ins.Dst, base, int64(ins.Offset), w, true, val)
@@ -655,7 +702,7 @@ func (a *analyzer) access(i int, st *State, reg asm.Register, base Value, off in
 	case MapPtr, PacketEnd:
 		a.report(i, st, "invalid memory %s through r%d: %s cannot be dereferenced", what, reg, base)
 	case Stack:
-		return a.stackAccess(i, st, base, lo, hi, w, write, val)
+		return a.stackAccess(i, st, base, off, lo, hi, w, write, val)
 	case Ctx:
 		return a.ctxAccess(i, st, base, off, w, write, val)
 	case Packet:
@@ -718,7 +765,7 @@ func satAdd(a, b int64) int64 {
 	return c
 }
 
-func (a *analyzer) stackAccess(i int, st *State, base Value, lo, hi int64, w int, write bool, val Value) Value {
+func (a *analyzer) stackAccess(i int, st *State, base Value, off, lo, hi int64, w int, write bool, val Value) Value {
 	what := "read"
 	if write {
 		what = "write"
@@ -738,12 +785,34 @@ func (a *analyzer) stackAccess(i int, st *State, base Value, lo, hi int64, w int
 	mem := &f.Stack
 	l, h := int(lo), int(hi)
 	if write {
+		if val.Kind != Scalar {
+			killSegs(st, base.Frame)
+		} else {
+			defer func() {
+				extendSegs(st, base, off, w)
+				if a.collecting || a.next != nil {
+					return
+				}
+				a.segCandidate(st, base, off, w)
+			}()
+		}
 		if l == h {
 			mem.store(l, w, val)
 		} else {
 			mem.storeSome(l, h, w, val.Kind == Scalar)
 		}
 		return Value{}
+	}
+	if segCovers(base, off, w) {
+		// Bytes an array segment proves (segment.go): numbers, unless a
+		// whole value was spilled there.
+		if l == h {
+			if v, _ := mem.load(l, w); v.Kind == Scalar {
+				v.Num = truncWidth(v.Num, w)
+				return v
+			}
+		}
+		return scalar(numWidth(w))
 	}
 	if l == h {
 		v, bad := mem.load(l, w)

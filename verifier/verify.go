@@ -268,11 +268,15 @@ type analyzer struct {
 	iv    map[nodeKey]*ivInfo
 	ivUse map[nodeKey]*ivInfo
 	ivOff bool
+	// segFailed are the segment hypotheses refuted (segment.go).
+	segFailed map[segKey]bool
 	// truncs are the 32-bit moves of pointers seen by the final pass;
 	// truncUsed, those whose result a 32-bit pointer difference used.
 	// Any other is reported: the low half of a pointer is no value.
 	truncs    map[int]truncation
 	truncUsed map[int]bool
+	// stackDepth is the deepest call chain's stack, from the final pass.
+	stackDepth int
 }
 
 type truncation struct {
@@ -312,6 +316,8 @@ func verifyProgram(mod *ir.Module, p *ir.Program, plat *platform.Platform, opts 
 	// result stands once a round confirms the facts it used (its states
 	// are a fixpoint under them, and its edges prove them). Otherwise the
 	// next round uses the weaker of both, and after a few rounds none.
+	a.segFailed = map[segKey]bool{}
+	segRetries := 0
 	for round := 0; ; round++ {
 		a.iv = map[nodeKey]*ivInfo{}
 		a.diags = map[diagKey]Diagnostic{}
@@ -324,6 +330,13 @@ func verifyProgram(mod *ir.Module, p *ir.Program, plat *platform.Platform, opts 
 		a.collect()
 		if a.limitErr != "" {
 			return fail("analysis stopped: " + a.limitErr)
+		}
+		// A segment hypothesis (segment.go) that a back edge did not
+		// bring back is never made again; the round it cost does not
+		// count against the induction facts' rounds.
+		if a.segRefuted() && segRetries < 4 {
+			segRetries++
+			round--
 		}
 		switch {
 		case a.ivUse == nil && (a.ivOff || !ivHasFacts(a.iv)):
@@ -347,7 +360,7 @@ func verifyProgram(mod *ir.Module, p *ir.Program, plat *platform.Platform, opts 
 		break
 	}
 	res.Stats.BlockEvaluations, res.Stats.States = a.evaluations, len(a.in)
-	res.StackDepth = a.checkStackDepth()
+	res.StackDepth = a.stackDepth
 	for _, d := range a.diags {
 		res.Diagnostics = append(res.Diagnostics, d)
 	}
@@ -506,6 +519,10 @@ func (a *analyzer) run() {
 
 // flow propagates st along an edge into node k.
 func (a *analyzer) flow(k nodeKey, st *State) {
+	if hasSegs(st) {
+		st = st.clone()
+		materializeSegs(st)
+	}
 	if f := &a.fns[a.ctxs[k.ctx].fn]; f.blocks[k.block].loopHead {
 		// An edge from the loop's body closes an iteration; others enter.
 		back := k.ctx == a.cur.ctx && f.inLoop(k.block, a.cur.block)
@@ -600,6 +617,7 @@ func (a *analyzer) collect() {
 	if a.opts.CheckTermination {
 		a.checkTermination()
 	}
+	a.stackDepth = a.checkStackDepth()
 	a.collecting = false
 }
 
@@ -724,6 +742,9 @@ func (a *analyzer) exit(k nodeKey, i int, st *State) {
 		if r0.Kind != Scalar && !a.opts.AllowPointerReturn {
 			a.report(i, st, "program returns %s in r0: only numbers may be returned (pointer leak)", r0)
 		}
+		if r0.Kind == Scalar && a.pt.Results != nil {
+			a.checkResult(i, st, r0.Num)
+		}
 		return
 	}
 	top := len(st.Frames) - 1
@@ -733,12 +754,14 @@ func (a *analyzer) exit(k nodeKey, i int, st *State) {
 	for r := 1; r <= 5; r++ {
 		caller.Regs[r] = uninit()
 	}
-	// Pointers into the finished frame dangle.
+	// Pointers into the finished frame dangle, and what was known of its
+	// bytes ends with it.
 	st.forEachValue(func(v *Value) {
 		if v.Kind == Stack && v.Frame >= top {
 			*v = unknown()
 		}
 	})
+	dropSegsFrom(st, top)
 	pb := &a.fns[a.ctxs[c.parent].fn].blocks
 	callBlock := a.fns[a.ctxs[c.parent].fn].blockAt[a.blockStartOf(c.parent, c.callInsn)]
 	b := (*pb)[callBlock]
@@ -747,6 +770,25 @@ func (a *analyzer) exit(k nodeKey, i int, st *State) {
 		return
 	}
 	a.flow(nodeKey{c.parent, b.succs[0]}, st)
+}
+
+// checkResult reports a result r0 (whose number is n) that may lie
+// outside the verdicts the program type defines: the runtime reads the low
+// ResultBits bits as a signed integer.
+func (a *analyzer) checkResult(i int, st *State, n Num) {
+	v := n
+	if a.pt.ResultBits == 32 {
+		v = n.trunc32().sext(4)
+	}
+	r := *a.pt.Results
+	if v.SMin >= r.Min && v.SMax <= r.Max {
+		return
+	}
+	width := "r0"
+	if a.pt.ResultBits == 32 {
+		width = "w0"
+	}
+	a.report(i, st, "%s at exit may be %s, outside [%d, %d], the results a %s program may return", width, offsetRange(v.SMin, v.SMax), r.Min, r.Max, a.pt.Name)
 }
 
 // blockStartOf returns the start of the block holding instruction i in
@@ -758,18 +800,32 @@ func (a *analyzer) blockStartOf(ctx, i int) int {
 }
 
 // checkStackDepth sums, along every call chain, the stack each function
-// uses, and reports a chain deeper than one frame's 512 bytes.
+// uses (rounded up to 8 bytes, as the native frames are), and reports each
+// chain that first exceeds one frame's 512 bytes at its call instruction.
+// It runs in the final pass, from the stack use that pass measured: the
+// chain's frames live on one native stack together, whatever other errors
+// the program has.
 func (a *analyzer) checkStackDepth() int {
 	deepest := 0
-	for ci := range a.ctxs {
+	chainDepth := func(ci int) int {
 		total := 0
 		for p := ci; p >= 0; p = a.ctxs[p].parent {
 			total += (a.stackUse[a.ctxs[p].fn] + 7) &^ 7
 		}
-		if total > StackSize && a.ctxs[ci].parent >= 0 {
-			a.report(a.ctxs[ci].callInsn, nil, "combined stack size of %d bytes across %d frames exceeds %d bytes", total, a.ctxs[ci].depth, StackSize)
-		}
+		return total
+	}
+	for ci := range a.ctxs {
+		total := chainDepth(ci)
 		deepest = max(deepest, total)
+		c := a.ctxs[ci]
+		if total <= StackSize || c.parent < 0 || chainDepth(c.parent) > StackSize {
+			continue
+		}
+		var names []string
+		for p := ci; p >= 0; p = a.ctxs[p].parent {
+			names = append([]string{a.prog.Funcs[a.ctxs[p].fn].Name}, names...)
+		}
+		a.report(c.callInsn, nil, "stack depth %d bytes across calls %s exceeds %d", total, strings.Join(names, " -> "), StackSize)
 	}
 	return deepest
 }

@@ -24,6 +24,8 @@ func TestVerifyRefusesUnsafeVariants(t *testing.T) {
 		{"pointer_leak", "unsafe/pointer_leak.c:19:9: error: program pointer_leak: ", "pointer leak"},
 		{"wrong_helper_arg", "unsafe/wrong_helper_arg.c:13:9: error: program wrong_helper_arg: ",
 			"argument 1 (r1) of bpf_map_lookup_elem must be a map, not packet+0"},
+		{"stack_overflow", "unsafe/stack_overflow.c:22:9: error: program stack_overflow: instruction 17: ",
+			"stack depth 608 bytes across calls stack_overflow -> inner exceeds 512"},
 		{"readonly_ctx", "unsafe/readonly_ctx.c:8:18: error: program readonly_ctx: instruction 1: ",
 			"write to read-only context field process_id"},
 	} {

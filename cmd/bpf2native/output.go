@@ -16,11 +16,11 @@ import (
 // (make -j) from colliding.
 func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	tmp, err := writeUnnamed(dir, filepath.Base(path), data)
+	tmp, err := writeUnnamed(path, data)
 	if err == errNoUnnamedFiles {
 		tmp, err = writeNamed(dir, filepath.Base(path), data)
 	}
-	if err != nil {
+	if err != nil || tmp == "" {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {

@@ -10,11 +10,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeUnnamed writes data to an O_TMPFILE file in dir, which has no name
-// and vanishes with the process until it is linked, then links it under a
-// unique temporary name and returns that name. A build killed before the
-// link, even by SIGKILL, leaves nothing in dir.
-func writeUnnamed(dir, base string, data []byte) (string, error) {
+// writeUnnamed writes data to an O_TMPFILE file in path's directory, which
+// has no name and vanishes with the process until it is linked. If path
+// does not exist yet the file is linked as path itself and "" is returned;
+// otherwise it is linked under a unique temporary name, returned for the
+// caller to rename over path. A build killed before the link, even by
+// SIGKILL, leaves nothing behind; only between that link and the rename,
+// when replacing an existing file, could a kill leave the temporary name.
+func writeUnnamed(path string, data []byte) (string, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
 	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
 	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EINVAL) {
 		return "", errNoUnnamedFiles
@@ -32,9 +36,17 @@ func writeUnnamed(dir, base string, data []byte) (string, error) {
 	if err := f.Chmod(0o644 &^ umask()); err != nil {
 		return "", err
 	}
+	proc := fmt.Sprintf("/proc/self/fd/%d", fd)
+	err = unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+	if err == nil {
+		return "", nil
+	}
+	if !errors.Is(err, unix.EEXIST) {
+		return "", &os.PathError{Op: "link", Path: path, Err: err}
+	}
 	for try := 0; ; try++ {
 		name := filepath.Join(dir, fmt.Sprintf(".%s.tmp%08x", base, rand.Uint32()))
-		err := unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", fd), unix.AT_FDCWD, name, unix.AT_SYMLINK_FOLLOW)
+		err := unix.Linkat(unix.AT_FDCWD, proc, unix.AT_FDCWD, name, unix.AT_SYMLINK_FOLLOW)
 		if err == nil {
 			return name, nil
 		}

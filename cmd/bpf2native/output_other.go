@@ -2,6 +2,6 @@
 
 package main
 
-func writeUnnamed(dir, base string, data []byte) (string, error) {
+func writeUnnamed(path string, data []byte) (string, error) {
 	return "", errNoUnnamedFiles
 }

@@ -31,6 +31,7 @@ func compileCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Value: "elf", Usage: "container: elf (relocatable object) or pe (Windows driver, .sys)"},
 			&cli.StringFlag{Name: "program", Usage: "only the program called `NAME`"},
 			&cli.BoolFlag{Name: "header", Usage: "also write a C header for the object beside it (OUT with .h)"},
+			&cli.StringFlag{Name: "driver", Usage: "with --format elf: also write the signed Windows driver to `FILE` (the test certificate unless --key/--cert or --pkcs12)"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "skip verification (the code is then not proven safe)"},
 			&cli.BoolFlag{Name: "allow-unverified", Usage: "allow --sign together with --no-verify"},
 			&cli.BoolFlag{Name: "MD", Usage: "write a Make dependency file for the output (OUT.d unless -MF names it)"},
@@ -57,6 +58,28 @@ func compileCommand() *cli.Command {
 			signer, err := signerFromFlags(c)
 			if err != nil {
 				return err
+			}
+			driver := c.String("driver")
+			if driver != "" {
+				if format != "elf" {
+					return usagef("--driver goes with --format elf: --format pe writes the driver itself")
+				}
+				if c.String("platform") != platform.Windows {
+					return usagef("--driver builds an ebpf-for-windows driver: the object must follow --platform windows")
+				}
+				if c.Bool("no-verify") && !c.Bool("allow-unverified") {
+					return usagef("--driver with --no-verify would sign code nobody proved safe; add --allow-unverified to mean it")
+				}
+			}
+			driverSigner := signer
+			if driver != "" && driverSigner == nil {
+				if err := c.Set("sign", "true"); err != nil {
+					return err
+				}
+				if driverSigner, err = signerFromFlags(c); err != nil {
+					return err
+				}
+				signer = nil // --sign was not asked for the object itself
 			}
 			arch := c.String("arch")
 			if _, err := backend.LookupArch(arch); err != nil {
@@ -115,10 +138,7 @@ func compileCommand() *cli.Command {
 			out := c.String("o")
 			var object []byte
 			if format == "pe" {
-				object, err = pe.Link(res.Object, res.Metadata, pe.Options{
-					Name:              strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)),
-					InstructionCounts: instructionCounts(mod),
-				})
+				object, err = linkDriver(res, mod, out)
 			} else {
 				object, err = elflink.Link(res.Object, res.Metadata)
 			}
@@ -137,6 +157,29 @@ func compileCommand() *cli.Command {
 					return err
 				}
 			}
+			if driver != "" {
+				// The driver's code follows the Microsoft x64 convention,
+				// so it is compiled again for it.
+				dres, err := compiler.Compile(mod, source, compiler.Options{
+					Platform: plat,
+					Target:   backend.Target{Arch: arch, ABI: defaultABI(arch, "pe")},
+					NoVerify: noVerify,
+					Verifier: defaultVerifierOptions(),
+				})
+				if err != nil {
+					return err
+				}
+				sys, err := linkDriver(dres, mod, driver)
+				if err != nil {
+					return fmt.Errorf("%s: %w", path, err)
+				}
+				if sys, err = driverSigner.Sign(c.Context, sys); err != nil {
+					return fmt.Errorf("%s: signing: %w", driver, err)
+				}
+				if err := writeFileAtomic(driver, sys); err != nil {
+					return err
+				}
+			}
 			if err := writeFileAtomic(out, object); err != nil {
 				return err
 			}
@@ -150,7 +193,11 @@ func compileCommand() *cli.Command {
 						inputs = append(inputs, v)
 					}
 				}
-				if err := writeFileAtomic(depfile, makeRule(out, inputs)); err != nil {
+				targets := []string{out}
+				if driver != "" {
+					targets = append(targets, driver)
+				}
+				if err := writeFileAtomic(depfile, makeRule(targets, inputs)); err != nil {
 					return err
 				}
 			}
@@ -175,12 +222,18 @@ func warningWord(c *cli.Context) string {
 	return "warning"
 }
 
-// makeRule is a Make rule saying that target depends on inputs, plus an
+// makeRule is a Make rule saying that targets depend on inputs, plus an
 // empty rule per input so that make does not fail when one is deleted
 // (what gcc's -MP adds).
-func makeRule(target string, inputs []string) []byte {
+func makeRule(targets, inputs []string) []byte {
 	var b strings.Builder
-	b.WriteString(makeEscape(target) + ":")
+	for i, t := range targets {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(makeEscape(t))
+	}
+	b.WriteString(":")
 	for _, in := range inputs {
 		b.WriteString(" " + makeEscape(in))
 	}
@@ -253,4 +306,14 @@ func instructionCounts(mod *ir.Module) []int {
 		counts[i] = len(p.Insns)
 	}
 	return counts
+}
+
+// linkDriver links compiled code into a driver named after out: bpf2c names
+// a module after its source, and its global sections' maps after the
+// module.
+func linkDriver(res *compiler.Result, mod *ir.Module, out string) ([]byte, error) {
+	return pe.Link(res.Object, res.Metadata, pe.Options{
+		Name:              strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)),
+		InstructionCounts: instructionCounts(mod),
+	})
 }

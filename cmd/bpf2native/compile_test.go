@@ -121,3 +121,30 @@ func TestTimePasses(t *testing.T) {
 		t.Errorf("status %d, stderr %q", status, stderr)
 	}
 }
+
+// TestCompileObjectHeaderAndDriverAtOnce checks that one invocation writes
+// the native object, its header and the signed driver, and names both
+// outputs in the dependency file.
+func TestCompileObjectHeaderAndDriverAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	out, sys := filepath.Join(dir, "p.o"), filepath.Join(dir, "p.sys")
+	status, _, stderr := invoke("compile", "--header", "--driver", sys, "-MD", "-o", out, "../../testdata/crc32.o")
+	if status != 0 {
+		t.Fatalf("status %d: %s", status, stderr)
+	}
+	for _, f := range []string{out, sys, filepath.Join(dir, "p.h")} {
+		if _, err := os.Stat(f); err != nil {
+			t.Error(err)
+		}
+	}
+	if status, out, stderr := invoke("verify-signature", "--test-ca", sys); status != 0 {
+		t.Errorf("driver signature: %s %s", out, stderr)
+	}
+	dep, _ := os.ReadFile(out + ".d")
+	if !strings.HasPrefix(string(dep), out+" "+sys+": ") {
+		t.Errorf("depfile %q", dep)
+	}
+	if status, _, _ := invoke("compile", "--format", "pe", "--driver", sys, "-o", out, "../../testdata/crc32.o"); status != exitUsage {
+		t.Errorf("--driver with --format pe: status %d", status)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -10,10 +11,21 @@ import (
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "list the programs, maps, globals and helpers of an object",
+		Usage:     "list the programs, maps, globals and helpers of an eBPF object, a native object or a driver (with its signer)",
 		ArgsUsage: "OBJ",
 		Flags:     platformFlags(),
 		Action: func(c *cli.Context) error {
+			path, err := oneObject(c)
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if done, err := inspectArtifact(c.App.Writer, path, data); done || err != nil {
+				return err
+			}
 			mod, plat, err := loadObject(c)
 			if err != nil {
 				return err

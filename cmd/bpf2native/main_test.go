@@ -162,3 +162,32 @@ func TestObjdumpNative(t *testing.T) {
 		t.Errorf("windows ABI: status %d\n%s", status, out)
 	}
 }
+
+// TestInspectArtifacts checks that inspect decodes what compile produces:
+// a signed driver (programs, maps, program-type GUIDs, signer) and a native
+// object (its metadata section).
+func TestInspectArtifacts(t *testing.T) {
+	dir := t.TempDir()
+	sys, obj := filepath.Join(dir, "t.sys"), filepath.Join(dir, "t.o")
+	if status, _, stderr := invoke("compile", "--driver", sys, "-o", obj, "../../testdata/xdp_counters.o"); status != 0 {
+		t.Fatalf("compile: %s", stderr)
+	}
+	status, out, stderr := invoke("inspect", sys)
+	if status != 0 {
+		t.Fatalf("inspect driver: %s", stderr)
+	}
+	for _, want := range []string{
+		"driver " + sys,
+		// ebpf-for-windows' EBPF_PROGRAM_TYPE_XDP_GUID.
+		"program-type={f1832a85-85d5-45b0-98a0-7069d63013b0}",
+		"signer \"bpf2native TEST signing certificate - NOT TRUSTED\"",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect driver lacks %q:\n%s", want, out)
+		}
+	}
+	status, out, stderr = invoke("inspect", obj)
+	if status != 0 || !strings.Contains(out, "native object "+obj+" (EM_X86_64)") || !strings.Contains(out, "platform windows, amd64 code, sysv calling convention") {
+		t.Errorf("inspect object: status %d %s\n%s", status, stderr, out)
+	}
+}

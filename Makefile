@@ -34,6 +34,7 @@ test: deps build
 	$(GO) test -count=1 ./...
 	$(MAKE) examples-gen
 	$(MAKE) test-arm64
+	$(MAKE) conformance-arm64
 
 # The external conformance suite through the CLI, as a user would run it.
 conformance: build

@@ -71,10 +71,13 @@ func Compile(mod *ir.Module, target Target, opts Options) (*Object, error) {
 			facts = opts.Facts[pi]
 		}
 		first := len(funcs)
-		for fi, f := range fs {
+		for _, f := range fs {
 			if err := ssa.Compile(f, ssa.Options{Facts: facts, Disable: opts.Disable}); err != nil {
 				return nil, fmt.Errorf("program %s: function %s: %w", p.Name, f.Name, err)
 			}
+		}
+		ssa.PruneCallArgs(fs)
+		for fi, f := range fs {
 			code, err := CompileFunc(f, abi, arch.NewMachine(abi), opts.Dump)
 			if err != nil {
 				return nil, fmt.Errorf("program %s: function %s: %w", p.Name, f.Name, err)
@@ -91,6 +94,8 @@ func Compile(mod *ir.Module, target Target, opts Options) (*Object, error) {
 					helperSet[int32(r.Index)] = true
 				case RelocMap, RelocMapValue:
 					mapSet[r.Index] = true
+				case RelocHelperIDs:
+					obj.HelperIDSlots = HelperIDSlots
 				}
 			}
 			funcs = append(funcs, placed{fn: fn, code: code, first: first})
@@ -147,6 +152,8 @@ func Compile(mod *ir.Module, target Target, opts Options) (*Object, error) {
 				obj.Relocs = append(obj.Relocs, Reloc{Offset: off, Form: r.Form, Table: MapTable, Slot: mapSlot[r.Index], Addend: r.Addend})
 			case RelocMapValue:
 				obj.Relocs = append(obj.Relocs, Reloc{Offset: off, Form: r.Form, Table: MapValueTable, Slot: mapSlot[r.Index], Addend: r.Addend})
+			case RelocHelperIDs:
+				obj.Relocs = append(obj.Relocs, Reloc{Offset: off, Form: r.Form, Table: HelperIDTable, Slot: r.Index, Addend: r.Addend})
 			}
 		}
 		obj.Funcs = append(obj.Funcs, pf.fn)
@@ -184,7 +191,7 @@ func patchCall(b []byte, f RelocForm, v int64) error {
 // registers, finalizes and encodes it. When dump is not nil it receives
 // the code after each of those stages.
 func CompileFunc(f *ssa.Func, abi *ABI, m Machine, dump io.Writer) (*Code, error) {
-	c := newFuncContext(f, abi)
+	c := newFuncContext(f, abi, m)
 	m.StartFunc(c)
 	c.lower(m)
 	stage := func(name string) {
@@ -217,6 +224,8 @@ type FuncContext struct {
 	ABI  *ABI
 
 	vreg   []regalloc.Reg // by value ID
+	alias  []bool         // by value ID: shares its argument's register, no code
+	folded []bool         // by value ID: computed as part of its user
 	uses   []int32        // by value ID
 	next   regalloc.Reg
 	label  []Label // by block ID
@@ -225,14 +234,42 @@ type FuncContext struct {
 	layout []Label
 }
 
-func newFuncContext(f *ssa.Func, abi *ABI) *FuncContext {
+// ZeroExtender is implemented by machines whose 32-bit results leave the
+// upper half of their register zero: ZeroExt32to64 of such a value needs
+// no code.
+type ZeroExtender interface {
+	ZeroExtends(v *ssa.Value) bool
+}
+
+// aliases reports whether v can share its argument's register and needs
+// no code: copies; truncations, since an I32 lives in the low half of a
+// 64-bit register whose upper half nothing reads; and zero extensions of
+// values the machine computes zero-extended. The register is defined once
+// (or, for a phi, only by the copies on edges into its block), so the
+// argument's register holds v's value wherever v is used.
+func aliases(v *ssa.Value, m Machine) bool {
+	switch v.Op {
+	case ssa.OpCopy:
+		return v.Type != ssa.TypeMem
+	case ssa.OpTrunc64to32:
+		return true
+	case ssa.OpZeroExt32to64:
+		z, ok := m.(ZeroExtender)
+		return ok && z.ZeroExtends(v.Args[0])
+	}
+	return false
+}
+
+func newFuncContext(f *ssa.Func, abi *ABI, m Machine) *FuncContext {
 	c := &FuncContext{
-		Func:  f,
-		ABI:   abi,
-		vreg:  make([]regalloc.Reg, f.NumValues()),
-		uses:  make([]int32, f.NumValues()),
-		next:  regalloc.FirstVirtual,
-		label: make([]Label, f.NumBlocks()),
+		Func:   f,
+		ABI:    abi,
+		vreg:   make([]regalloc.Reg, f.NumValues()),
+		alias:  make([]bool, f.NumValues()),
+		folded: make([]bool, f.NumValues()),
+		uses:   make([]int32, f.NumValues()),
+		next:   regalloc.FirstVirtual,
+		label:  make([]Label, f.NumBlocks()),
 	}
 	for i := range c.vreg {
 		c.vreg[i] = regalloc.NoReg
@@ -254,15 +291,24 @@ func newFuncContext(f *ssa.Func, abi *ABI) *FuncContext {
 			switch {
 			case v.Type == ssa.TypeMem:
 			case v.Op == ssa.OpSelectVal:
+			case m != nil && aliases(v, m):
+				c.alias[v.ID] = true
 			default:
 				c.vreg[v.ID] = c.NewVReg()
 			}
 		}
 	}
+	var root func(v *ssa.Value) regalloc.Reg
+	root = func(v *ssa.Value) regalloc.Reg {
+		if c.vreg[v.ID] == regalloc.NoReg && (c.alias[v.ID] || v.Op == ssa.OpSelectVal) {
+			c.vreg[v.ID] = root(v.Args[0])
+		}
+		return c.vreg[v.ID]
+	}
 	for _, b := range f.Blocks {
 		for _, v := range b.Values {
-			if v.Op == ssa.OpSelectVal {
-				c.vreg[v.ID] = c.vreg[v.Args[0].ID]
+			if v.Op == ssa.OpSelectVal || c.alias[v.ID] {
+				root(v)
 			}
 		}
 	}
@@ -307,6 +353,7 @@ func (c *FuncContext) Fold(v *ssa.Value, b *ssa.Block) bool {
 		return false
 	}
 	c.uses[v.ID] = 0
+	c.folded[v.ID] = true
 	return true
 }
 
@@ -319,6 +366,10 @@ func (c *FuncContext) Consume(v *ssa.Value) {
 	}
 	c.uses[v.ID]--
 }
+
+// Use records a new use of v, by a user that reads it directly instead of
+// through a value it consumed (see Consume).
+func (c *FuncContext) Use(v *ssa.Value) { c.uses[v.ID]++ }
 
 // Label returns the label of SSA block b.
 func (c *FuncContext) Label(b *ssa.Block) Label { return c.label[b.ID] }
@@ -382,6 +433,13 @@ func (c *FuncContext) lower(m Machine) {
 		for i := len(b.Values) - 1; i >= 0; i-- {
 			v := b.Values[i]
 			if c.skip(v) {
+				if c.uses[v.ID] == 0 && !c.folded[v.ID] && !v.Op.Info().SideEffects && v.Op != ssa.OpPhi {
+					// Dead once its users folded it away: its arguments
+					// lose a use, and may need no code either.
+					for _, a := range v.Args {
+						c.uses[a.ID]--
+					}
+				}
 				continue
 			}
 			m.LowerValue(v)
@@ -419,7 +477,7 @@ func reversePostorder(f *ssa.Func) []*ssa.Block {
 // skip reports whether v needs no code of its own.
 func (c *FuncContext) skip(v *ssa.Value) bool {
 	switch {
-	case v.Op == ssa.OpPhi, v.Op == ssa.OpSelectVal, v.Op == ssa.OpSelectMem, v.Op == ssa.OpInitMem:
+	case v.Op == ssa.OpPhi, v.Op == ssa.OpSelectVal, v.Op == ssa.OpSelectMem, v.Op == ssa.OpInitMem, c.alias[v.ID]:
 		// Phis are defined by the copies on their edges; SelectVal by its
 		// call.
 		return true

@@ -89,6 +89,9 @@ const (
 	// RelocCall is a call of function Index of the same program; the
 	// driver resolves it once functions have addresses.
 	RelocCall
+	// RelocHelperIDs refers to slot Index (always 0: the table's start)
+	// of the helper-id table.
+	RelocHelperIDs
 )
 
 // CodeReloc is a reference from a function's code, in the ISA's form.

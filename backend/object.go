@@ -24,7 +24,18 @@ type Object struct {
 	// Maps[i], and slot i of the map-value table the address of its first
 	// value (for global sections, the section's data).
 	Maps []int
+	// HelperIDSlots is the size of the helper-id table, HelperIDSlots
+	// when some code calls helpers by id (callx), else 0.
+	HelperIDSlots int
 }
+
+// HelperIDSlots is the number of slots of the helper-id table, which
+// callx calls through: slot i holds the function for helper id i. Code
+// sends ids outside the table to slot 0, which, like every slot of an id
+// without a helper, holds a trap that stops the run. Every slot's
+// function receives r1-r5 and, as a sixth argument, the id the program
+// asked for (before clamping), so a trap can name it.
+const HelperIDSlots = 256
 
 // TextAlign is the alignment of every function in Object.Text.
 const TextAlign = 16
@@ -88,6 +99,9 @@ const (
 	MapTable
 	// MapValueTable holds the addresses of maps' first values.
 	MapValueTable
+	// HelperIDTable holds helper functions by helper id (callx); see
+	// HelperIDSlots.
+	HelperIDTable
 )
 
 func (t Table) String() string {
@@ -98,6 +112,8 @@ func (t Table) String() string {
 		return "maps"
 	case MapValueTable:
 		return "map_values"
+	case HelperIDTable:
+		return "helper_ids"
 	}
 	return "unknown table"
 }

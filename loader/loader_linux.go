@@ -10,6 +10,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"runtime/cgo"
 	"sync"
@@ -70,9 +71,12 @@ func load(obj *backend.Object, mod *ir.Module, rt *host.Runtime) (*Image, error)
 	}
 	img := &Image{mod: mod, rt: rt, helperIDs: append([]int32(nil), obj.Helpers...), entries: make([]uintptr, len(mod.Programs))}
 
+	if obj.HelperIDSlots < 0 || obj.HelperIDSlots > 1<<16 {
+		return nil, fmt.Errorf("helper-id table of %d slots", obj.HelperIDSlots)
+	}
 	// Fill the tables first, so nothing is mapped if a slot is unusable.
-	nh, nm := len(obj.Helpers), len(obj.Maps)
-	tables := make([]uint64, nh+2*nm)
+	nh, nm, nid := len(obj.Helpers), len(obj.Maps), obj.HelperIDSlots
+	tables := make([]uint64, nh+2*nm+nid)
 	for i := range obj.Helpers {
 		tables[i] = uint64(uintptr(C.bpf2native_trampolines[i]))
 	}
@@ -86,6 +90,15 @@ func load(obj *backend.Object, mod *ir.Module, rt *host.Runtime) (*Image, error)
 		if v, err := rt.MapValueAddr(m); err == nil {
 			tables[nh+nm+i] = v
 		}
+	}
+	// The helper-id table: the by-id trampoline for every id the runtime
+	// has a helper for, the trap elsewhere and in slot 0.
+	for id := 0; id < nid; id++ {
+		fn := uintptr(C.bpf2native_callx_trap)
+		if _, ok := rt.Helper(int32(id)); ok && id > 0 {
+			fn = uintptr(C.bpf2native_callx_helper)
+		}
+		tables[nh+2*nm+id] = uint64(fn)
 	}
 
 	page := syscall.Getpagesize()
@@ -108,12 +121,13 @@ func load(obj *backend.Object, mod *ir.Module, rt *host.Runtime) (*Image, error)
 	for i, v := range tables {
 		*(*uint64)(unsafe.Pointer(&tableMem[8*i])) = v
 	}
-	tableBase := [3]uint64{
+	tableBase := [...]uint64{
 		backend.HelperTable:   base + uint64(codeSize),
 		backend.MapTable:      base + uint64(codeSize) + 8*uint64(nh),
 		backend.MapValueTable: base + uint64(codeSize) + 8*uint64(nh+nm),
+		backend.HelperIDTable: base + uint64(codeSize) + 8*uint64(nh+2*nm),
 	}
-	tableLen := [3]int{nh, nm, nm}
+	tableLen := [...]int{nh, nm, nm, nid}
 	for _, r := range obj.Relocs {
 		if r.Table < 0 || int(r.Table) >= len(tableBase) {
 			return nil, fmt.Errorf("relocation at %#x: unknown table %d", r.Offset, r.Table)
@@ -268,6 +282,49 @@ func bpf2nativeHelper(handle C.uintptr_t, slot C.int, r1, r2, r3, r4, r5 C.uint6
 		return 0
 	}
 	return C.uint64_t(v)
+}
+
+//export bpf2nativeHelperByID
+func bpf2nativeHelperByID(handle C.uintptr_t, id, r1, r2, r3, r4, r5 C.uint64_t, abort *C.int) (r0 C.uint64_t) {
+	r := cgo.Handle(handle).Value().(*run)
+	defer func() {
+		if p := recover(); p != nil {
+			r.err = fmt.Errorf("helper %d (callx) panicked: %v", uint64(id), p)
+			*abort, r0 = 1, 0
+		}
+	}()
+	if uint64(id) > math.MaxInt32 {
+		// The table sends such ids to the trap; this is a second guard.
+		r.err = noHelper(uint64(id))
+		*abort = 1
+		return 0
+	}
+	c := host.Call{
+		ID:   int32(id),
+		Args: [5]uint64{uint64(r1), uint64(r2), uint64(r3), uint64(r4), uint64(r5)},
+		Mem:  unchecked{},
+		Run:  &r.state,
+	}
+	v, err := r.img.rt.CallHelper(&c)
+	if err != nil {
+		r.err = err
+		*abort = 1
+		return 0
+	}
+	return C.uint64_t(v)
+}
+
+//export bpf2nativeNoHelper
+func bpf2nativeNoHelper(handle C.uintptr_t, id C.uint64_t) {
+	cgo.Handle(handle).Value().(*run).err = noHelper(uint64(id))
+}
+
+// noHelper is the error of a callx whose id names no helper.
+func noHelper(id uint64) error {
+	if id > math.MaxInt32 {
+		return fmt.Errorf("callx: no helper with id %#x", id)
+	}
+	return fmt.Errorf("callx: no helper with id %d", id)
 }
 
 // unchecked is the host.Memory native code gives helpers: the addresses are

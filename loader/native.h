@@ -12,6 +12,13 @@
 
 extern void *bpf2native_trampolines[BPF2NATIVE_TRAMPOLINES];
 
+// The functions of the helper-id table (callx): code passes the helper id
+// it asked for as a sixth argument. bpf2native_callx_helper runs the
+// helper of that id; bpf2native_callx_trap, in the slots of ids without a
+// helper and in slot 0 (where ids beyond the table go), stops the run.
+extern void *bpf2native_callx_helper;
+extern void *bpf2native_callx_trap;
+
 // bpf2native_call calls fn(ctx, r2) with run as the thread's current run,
 // which the trampolines hand to Go. If a helper aborts the run, it returns 0
 // and sets *aborted.

@@ -77,3 +77,22 @@ void *bpf2native_trampolines[BPF2NATIVE_TRAMPOLINES] = {
 	ADDRESS_ROW(8) ADDRESS_ROW(9) ADDRESS_ROW(10) ADDRESS_ROW(11)
 	ADDRESS_ROW(12) ADDRESS_ROW(13) ADDRESS_ROW(14) ADDRESS_ROW(15)
 };
+
+static uint64_t callx_helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t id)
+{
+	int abort = 0;
+	uint64_t r0 = bpf2nativeHelperByID(current_run, id, r1, r2, r3, r4, r5, &abort);
+	if (abort)
+		longjmp(*current_abort, 1);
+	return r0;
+}
+
+static uint64_t callx_trap(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t id)
+{
+	(void)r1; (void)r2; (void)r3; (void)r4; (void)r5;
+	bpf2nativeNoHelper(current_run, id);
+	longjmp(*current_abort, 1);
+}
+
+void *bpf2native_callx_helper = (void *)callx_helper;
+void *bpf2native_callx_trap = (void *)callx_trap;

@@ -2,15 +2,16 @@
 // container carries: its programs (name, section, program type, entry
 // symbol, helpers and maps used), its maps (platform type number, sizes,
 // flags, pinning, inner map, initial entries), its global sections (initial
-// bytes, read-only), the layout of the three tables the runtime fills (helper
-// slot → helper id, map slot → map or global), the platform, the target and a
+// bytes, read-only), the layout of the tables the runtime fills (helper
+// slot → helper id, map slot → map or global, the size of the helper-id
+// table of callx), the platform, the target and a
 // SHA-256 of the eBPF object it was compiled from.
 //
 // The Go type is neutral: linker/elf stores it with Marshal in a section of
 // its own, linker/pe will lay the same values out as ebpf-for-windows'
 // bpf2c.h structures, and `bpf2native inspect` and the loader read either.
 //
-// # Binary encoding (version 1)
+// # Binary encoding (version 2)
 //
 // All integers are little-endian. A string or byte string is a u32 length
 // followed by that many bytes (strings are not NUL-terminated). A list is a
@@ -18,7 +19,7 @@
 //
 //	header:
 //	  magic    8 bytes  "B2NMETA\x00"
-//	  version  u32      1
+//	  version  u32      2, or 1 when there is no helper-id table
 //	  length   u32      bytes of body that follow; nothing may follow the body
 //	body:
 //	  platform string
@@ -30,6 +31,8 @@
 //	  globals  list of global
 //	  helpers  list of helper   (helper table, slot order)
 //	  slots    list of slot     (map and map-value tables, slot order)
+//	  helper_id_slots u32       (version 2 only, not 0) size of the
+//	                            helper-id table callx calls through
 //	program:
 //	  name, section, type, entry  string ×4
 //	  helpers  list of i32 (helper ids)

@@ -8,11 +8,13 @@ import (
 	"math"
 )
 
-// Magic opens every encoded Metadata; Version is the layout Marshal writes
-// and the only one Unmarshal reads (see doc.go for the layout).
+// Magic opens every encoded Metadata; Version is the newest layout Marshal
+// writes (see doc.go for the layout). Marshal writes version 1 for
+// metadata without a helper-id table, so objects that do not use callx
+// read as they always did; Unmarshal reads both.
 const (
 	Magic   = "B2NMETA\x00"
-	Version = 1
+	Version = 2
 )
 
 // headerSize is the magic, the version and the body length.
@@ -72,6 +74,11 @@ func Marshal(m *Metadata) ([]byte, error) {
 		e.buf.WriteByte(byte(s.Kind))
 		e.u32(uint32(s.Index))
 	}
+	version := uint32(1)
+	if m.HelperIDSlots != 0 {
+		version = 2
+		e.u32(uint32(m.HelperIDSlots))
+	}
 	if e.err != nil {
 		return nil, fmt.Errorf("metadata: %w", e.err)
 	}
@@ -81,7 +88,7 @@ func Marshal(m *Metadata) ([]byte, error) {
 	}
 	out := make([]byte, 0, headerSize+len(body))
 	out = append(out, Magic...)
-	out = binary.LittleEndian.AppendUint32(out, Version)
+	out = binary.LittleEndian.AppendUint32(out, version)
 	out = binary.LittleEndian.AppendUint32(out, uint32(len(body)))
 	return append(out, body...), nil
 }
@@ -162,8 +169,9 @@ func Unmarshal(data []byte) (*Metadata, error) {
 	if string(data[:len(Magic)]) != Magic {
 		return nil, fmt.Errorf("%w: bad magic %q", ErrFormat, data[:len(Magic)])
 	}
-	if v := binary.LittleEndian.Uint32(data[len(Magic):]); v != Version {
-		return nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrFormat, v, Version)
+	version := binary.LittleEndian.Uint32(data[len(Magic):])
+	if version < 1 || version > Version {
+		return nil, fmt.Errorf("%w: version %d, this build reads versions 1 to %d", ErrFormat, version, Version)
 	}
 	n := binary.LittleEndian.Uint32(data[len(Magic)+4:])
 	if uint64(n) != uint64(len(data)-headerSize) {
@@ -230,6 +238,11 @@ func Unmarshal(data []byte) (*Metadata, error) {
 		for i := range m.Slots {
 			m.Slots[i].Kind = SlotKind(d.take(1, "slot kind")[0])
 			m.Slots[i].Index = d.index("slot index")
+		}
+	}
+	if version >= 2 {
+		if m.HelperIDSlots = int(d.u32("helper-id slots")); m.HelperIDSlots == 0 {
+			d.fail("helper-id slots", "version 2 with an empty helper-id table")
 		}
 	}
 	if d.err != nil {

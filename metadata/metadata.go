@@ -38,6 +38,10 @@ type Metadata struct {
 	// table holds the handle of what Slots[i] names, slot i of the
 	// map-value table the address of its first value.
 	Slots []Slot
+	// HelperIDSlots is the size of the helper-id table that callx calls
+	// through (slot i: helper id i; see backend.HelperIDSlots), or 0 when
+	// no code calls helpers by id.
+	HelperIDSlots int
 }
 
 // Program is one entry point.
@@ -205,6 +209,7 @@ func FromModule(mod *ir.Module, obj *backend.Object, sourceELF []byte) *Metadata
 		}
 		m.Helpers = append(m.Helpers, h)
 	}
+	m.HelperIDSlots = obj.HelperIDSlots
 	for _, i := range obj.Maps {
 		if i < 0 || i >= len(places) {
 			// An object that names a map the module lacks is the code
@@ -217,6 +222,10 @@ func FromModule(mod *ir.Module, obj *backend.Object, sourceELF []byte) *Metadata
 	}
 	return m
 }
+
+// MaxHelperIDSlots bounds Metadata.HelperIDSlots, so that a loader never
+// allocates a table of a size a corrupt file chooses.
+const MaxHelperIDSlots = 1 << 16
 
 // maxInnerDepth bounds map-of-maps nesting; real objects have one level.
 const maxInnerDepth = 8
@@ -237,6 +246,9 @@ func fromMap(mp *ir.Map, depth int) Map {
 // Validate reports the first reference in m that points nowhere: a slot or
 // program naming a map or global m lacks, or a map nested too deeply.
 func (m *Metadata) Validate() error {
+	if m.HelperIDSlots < 0 || m.HelperIDSlots > MaxHelperIDSlots {
+		return fmt.Errorf("helper-id table of %d slots (at most %d)", m.HelperIDSlots, MaxHelperIDSlots)
+	}
 	for i, s := range m.Slots {
 		n := len(m.Maps)
 		if s.Kind == SlotGlobal {

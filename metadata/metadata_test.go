@@ -44,7 +44,9 @@ func sample() *Metadata {
 }
 
 func TestRoundTrip(t *testing.T) {
-	for name, m := range map[string]*Metadata{"sample": sample(), "empty": {}, "elftest": elftestMetadata()} {
+	callx := sample()
+	callx.HelperIDSlots = 256
+	for name, m := range map[string]*Metadata{"sample": sample(), "empty": {}, "elftest": elftestMetadata(), "callx": callx} {
 		t.Run(name, func(t *testing.T) {
 			data, err := Marshal(m)
 			if err != nil {
@@ -144,7 +146,9 @@ func TestUnmarshalRejects(t *testing.T) {
 		want string
 	}{
 		"magic":            {patch(0, 'X'), "bad magic"},
-		"version":          {patch(8, 2), "version 2"},
+		"version":          {patch(8, 3), "version 3"},
+		"version 0":        {patch(8, 0), "version 0"},
+		"no helper ids":    {emptyHelperIDs(t, good), "empty helper-id table"},
 		"trailing":         {append(bytes.Clone(good), 0), "body"},
 		"length":           {patch(12, 0xff, 0xff, 0xff, 0x7f), "body"},
 		"huge string":      {patch(body, 0xff, 0xff, 0xff, 0xff), "platform"},
@@ -201,6 +205,15 @@ func deepInner(t *testing.T) []byte {
 	return out
 }
 
+// emptyHelperIDs re-encodes good as version 2 with a helper-id table of
+// zero slots, which Marshal never writes.
+func emptyHelperIDs(t *testing.T, good []byte) []byte {
+	out := append(bytes.Clone(good), 0, 0, 0, 0)
+	binary.LittleEndian.PutUint32(out[8:], 2)
+	binary.LittleEndian.PutUint32(out[12:], uint32(len(out)-headerSize))
+	return out
+}
+
 // globalSize encodes a global whose size disagrees with its bytes.
 func globalSize(t *testing.T) []byte {
 	data, err := Marshal(&Metadata{Globals: []Global{{Name: "g", Size: 2, Init: []byte{1, 2}}}})
@@ -219,6 +232,8 @@ func TestMarshalRejectsInvalid(t *testing.T) {
 		"program map":    {Programs: []Program{{Name: "p", Maps: []int{2}}}},
 		"program global": {Programs: []Program{{Name: "p", Globals: []int{-1}}}},
 		"global size":    {Globals: []Global{{Name: "g", Size: 4}}},
+		"helper ids":     {HelperIDSlots: -1},
+		"many ids":       {HelperIDSlots: MaxHelperIDSlots + 1},
 		"nil":            nil,
 	} {
 		if _, err := Marshal(m); err == nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"slices"
 	"sort"
 )
@@ -87,8 +86,9 @@ type allocator struct {
 	first   []int
 	vregs   []Reg       // dense index -> register
 	index   map[Reg]int // register -> dense index
-	liveIn  []bitset
-	liveOut []bitset
+	liveIn  [][]int32   // by block: sorted global indices
+	liveOut [][]int32
+	globals []int       // global index -> dense index
 	ivs     []*interval // by dense index
 	fixed   [FirstVirtual][]span
 
@@ -129,48 +129,152 @@ func (a *allocator) number() {
 	a.first[n] = k
 }
 
-// liveness computes live-in and live-out sets of virtual registers by
-// iterating the backward data-flow equations to a fixed point.
+// liveness computes live-in and live-out sets by iterating the backward
+// data-flow equations to a fixed point over a worklist of blocks. Only
+// registers read in some block before that block writes them (upward
+// exposed) can be live on entry to any block; most virtual registers are
+// defined and used within one block, so the sets range over those
+// "global" registers alone, numbered densely in a.globals.
 func (a *allocator) liveness() {
 	n, nv := len(a.blocks), len(a.vregs)
-	gen := make([]bitset, n)
-	kill := make([]bitset, n)
-	a.liveIn = make([]bitset, n)
-	a.liveOut = make([]bitset, n)
+	// gidx maps a dense register index to its global index, or -1.
+	gidx := make([]int32, nv)
+	for i := range gidx {
+		gidx[i] = -1
+	}
+	defined := make([]int32, nv) // block+1 that last wrote the register
+	genList := make([][]int32, n)
+	a.globals = a.globals[:0]
 	for b := range a.blocks {
-		gen[b], kill[b] = newBitset(nv), newBitset(nv)
-		a.liveIn[b], a.liveOut[b] = newBitset(nv), newBitset(nv)
 		for _, ins := range a.blocks[b] {
-			for _, r := range ins.Uses(a.buf[:0]) {
-				if r.IsVirtual() && !kill[b].has(a.index[r]) {
-					gen[b].set(a.index[r])
+			a.buf = ins.Uses(a.buf[:0])
+			for _, r := range a.buf {
+				if !r.IsVirtual() {
+					continue
+				}
+				i := a.index[r]
+				if defined[i] == int32(b+1) {
+					continue
+				}
+				if gidx[i] < 0 {
+					gidx[i] = int32(len(a.globals))
+					a.globals = append(a.globals, i)
+				}
+				genList[b] = append(genList[b], gidx[i])
+			}
+			a.buf = ins.Defs(a.buf[:0])
+			for _, r := range a.buf {
+				if r.IsVirtual() {
+					defined[a.index[r]] = int32(b + 1)
 				}
 			}
+		}
+	}
+	// The sets are sorted lists of global indices: few registers are live
+	// at any block boundary, whatever the function's size.
+	for b := range genList {
+		genList[b] = sortedSet(genList[b])
+	}
+	killedBy := make([]int32, len(a.globals)) // block+1 that writes the register
+	kills := make([][]int32, n)
+	for b := range a.blocks {
+		for _, ins := range a.blocks[b] {
 			for _, r := range ins.Defs(a.buf[:0]) {
 				if r.IsVirtual() {
-					kill[b].set(a.index[r])
+					if g := gidx[a.index[r]]; g >= 0 {
+						kills[b] = append(kills[b], g)
+					}
 				}
 			}
 		}
 	}
-	tmp := newBitset(nv)
-	for changed := true; changed; {
-		changed = false
-		for b := n - 1; b >= 0; b-- {
-			out := a.liveOut[b]
-			for _, s := range a.f.Block(b).Succs() {
-				out.union(a.liveIn[s])
+	a.liveIn = make([][]int32, n)
+	a.liveOut = make([][]int32, n)
+	preds := make([][]int, n)
+	for b := range a.blocks {
+		for _, s := range a.f.Block(b).Succs() {
+			preds[s] = append(preds[s], b)
+		}
+	}
+	// Blocks whose live-in may have changed, processed last block first
+	// (a backward problem converges fastest in reverse layout order).
+	queued := make([]bool, n)
+	work := make([]int, 0, n)
+	for b := 0; b < n; b++ {
+		work = append(work, b)
+		queued[b] = true
+	}
+	var out, in []int32
+	for len(work) > 0 {
+		b := work[len(work)-1]
+		work = work[:len(work)-1]
+		queued[b] = false
+		out = out[:0]
+		for _, s := range a.f.Block(b).Succs() {
+			out = unionSorted(out, a.liveIn[s])
+		}
+		a.liveOut[b] = append(a.liveOut[b][:0], out...)
+		// in = gen | (out &^ kill)
+		for _, g := range kills[b] {
+			killedBy[g] = int32(b + 1)
+		}
+		in = in[:0]
+		for _, g := range out {
+			if killedBy[g] != int32(b+1) {
+				in = append(in, g)
 			}
-			// in = gen | (out &^ kill)
-			copy(tmp, out)
-			tmp.andNot(kill[b])
-			tmp.union(gen[b])
-			if !tmp.equal(a.liveIn[b]) {
-				copy(a.liveIn[b], tmp)
-				changed = true
+		}
+		for _, g := range kills[b] {
+			killedBy[g] = 0
+		}
+		in = unionSorted(in, genList[b])
+		if !slices.Equal(in, a.liveIn[b]) {
+			a.liveIn[b] = append(a.liveIn[b][:0], in...)
+			for _, p := range preds[b] {
+				if !queued[p] {
+					queued[p] = true
+					work = append(work, p)
+				}
 			}
 		}
 	}
+}
+
+// sortedSet sorts s and removes duplicates.
+func sortedSet(s []int32) []int32 {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// unionSorted returns the union of sorted sets a and b, reusing a's
+// storage when it can (the result is built in a scratch slice when b adds
+// anything).
+func unionSorted(a, b []int32) []int32 {
+	if len(b) == 0 {
+		return a
+	}
+	if len(a) == 0 {
+		return append(a, b...)
+	}
+	out := make([]int32, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			out = append(out, a[i])
+			i++
+		case a[i] > b[j]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	out = append(out, b[j:]...)
+	return append(a[:0], out...)
 }
 
 // buildIntervals builds the intervals of virtual registers and the fixed
@@ -201,7 +305,9 @@ func (a *allocator) buildIntervals() {
 		from, to := usePos(a.first[b]), usePos(a.first[b+1])
 		depth := a.f.Block(b).LoopDepth()
 		w := math.Pow(10, float64(min(depth, 6)))
-		a.liveOut[b].each(func(i int) { addSpan(a.ivs[i], from, to) })
+		for _, g := range a.liveOut[b] {
+			addSpan(a.ivs[a.globals[g]], from, to)
+		}
 		for r := range pending {
 			pending[r] = -1
 		}
@@ -407,8 +513,29 @@ func (a *allocator) allocatable(r Reg) bool {
 // spill gives each register in regs a slot and rewrites every instruction
 // that names it to use a fresh register reloaded before or stored after.
 func (a *allocator) spill(regs []Reg) {
+	// Registers defined once, by an instruction that can be repeated,
+	// are recomputed at each use rather than given a slot.
+	defs := map[Reg]int{}
+	defIns := map[Reg]Instr{}
+	for b := range a.blocks {
+		for _, ins := range a.blocks[b] {
+			for _, r := range ins.Defs(a.buf[:0]) {
+				if r.IsVirtual() {
+					defs[r]++
+					defIns[r] = ins
+				}
+			}
+		}
+	}
+	remat := map[Reg]Rematerializer{}
 	spilled := map[Reg]int{}
 	for _, r := range regs {
+		if rm, ok := defIns[r].(Rematerializer); ok && defs[r] == 1 && len(defIns[r].Uses(nil)) == 0 && len(defIns[r].Defs(nil)) == 1 {
+			if _, ok := rm.Remat(r); ok {
+				remat[r] = rm
+				continue
+			}
+		}
 		s, ok := a.slot[r]
 		if !ok {
 			s = len(a.slot)
@@ -419,6 +546,11 @@ func (a *allocator) spill(regs []Reg) {
 	for b := range a.blocks {
 		var out []Instr
 		for _, ins := range a.blocks[b] {
+			if rm, ok := ins.(Rematerializer); ok {
+				if d := ins.Defs(a.buf[:0]); len(d) == 1 && remat[d[0]] == rm {
+					continue // recomputed at each use
+				}
+			}
 			fresh := map[Reg]Reg{}
 			var after []Instr
 			// Read both operand lists before renaming: in a two-address
@@ -427,6 +559,18 @@ func (a *allocator) spill(regs []Reg) {
 			uses := ins.Uses(nil)
 			defs := ins.Defs(nil)
 			for i, r := range uses {
+				if rm, ok := remat[r]; ok {
+					t, ok := fresh[r]
+					if !ok {
+						t = a.f.NewVReg()
+						a.unspillable[t] = true
+						fresh[r] = t
+						in, _ := rm.Remat(t)
+						out = append(out, in)
+					}
+					ins.AssignUse(i, t)
+					continue
+				}
 				s, ok := spilled[r]
 				if !ok {
 					continue
@@ -488,31 +632,4 @@ func (a *allocator) assign() RegSet {
 		a.f.Block(b).SetInstrs(out)
 	}
 	return written
-}
-
-// bitset is a set of dense register indices.
-type bitset []uint64
-
-func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
-func (s bitset) set(i int)      { s[i/64] |= 1 << (i % 64) }
-func (s bitset) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
-func (s bitset) union(t bitset) {
-	for i := range s {
-		s[i] |= t[i]
-	}
-}
-func (s bitset) andNot(t bitset) {
-	for i := range s {
-		s[i] &^= t[i]
-	}
-}
-func (s bitset) equal(t bitset) bool { return slices.Equal(s, t) }
-func (s bitset) each(fn func(int)) {
-	for w, x := range s {
-		for x != 0 {
-			b := bits.TrailingZeros64(x)
-			fn(w*64 + b)
-			x &^= 1 << b
-		}
-	}
 }

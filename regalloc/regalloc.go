@@ -12,7 +12,11 @@ package regalloc
 //     read is at k can be written by k itself (mov v, rdi may put v in rdi).
 //
 //  2. Liveness. Live-in and live-out sets of virtual registers per block,
-//     by backward data flow to a fixed point; then, walking the blocks and
+//     by backward data flow over a worklist of blocks to a fixed point.
+//     The sets are sorted lists over the "global" registers only, those
+//     read in some block before being written there: the rest never
+//     cross a block boundary, and few registers are live at any boundary,
+//     so this stays near linear in the function's size. Then, walking the blocks and
 //     their instructions backwards (Wimmer and Franz, "Linear Scan Register
 //     Allocation on SSA Form", BuildIntervals), each virtual register gets
 //     an interval: a sorted list of disjoint ranges [from, to) with holes
@@ -34,7 +38,10 @@ package regalloc
 //     interval itself is spilled. Holes matter: two intervals that
 //     interleave without overlapping share a register.
 //
-//  4. Spill. A spilled register gets a stack slot for its whole life, and
+//  4. Spill. A spilled register defined once by an instruction that reads
+//     nothing (a constant; see Rematerializer) is recomputed before each
+//     use instead, and its definition dropped. Any other spilled register
+//     gets a stack slot for its whole life, and
 //     the code is rewritten: each instruction that reads it reads a fresh
 //     virtual register reloaded just before, each one that writes it writes
 //     a fresh one stored just after (the same fresh register when one
@@ -170,4 +177,15 @@ type Result struct {
 	SpillSlots int
 	// Rounds is the number of allocation rounds (1 when nothing spilled).
 	Rounds int
+}
+
+// Rematerializer may be implemented by instructions that compute their one
+// def from nothing but constants (an immediate, a table slot's address):
+// the allocator then recomputes a spilled value before each use instead of
+// storing and reloading it. Remat returns a new instruction computing the
+// same value into dst; it reads no register and changes nothing else (no
+// flags), since it is placed just before an arbitrary instruction. ok is
+// false when the instruction cannot be repeated.
+type Rematerializer interface {
+	Remat(dst Reg) (in Instr, ok bool)
 }

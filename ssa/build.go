@@ -11,7 +11,7 @@ import (
 )
 
 // ErrUnsupported is wrapped by every error about valid eBPF that the
-// compiler does not translate (legacy packet loads, callx, kfuncs, ...).
+// compiler does not translate (legacy packet loads, kfuncs, ...).
 var ErrUnsupported = errors.New("not supported by the compiler")
 
 // ErrInvalid is wrapped by errors about programs no verifier accepts and
@@ -407,9 +407,11 @@ func (l *lifter) jump(ins *ir.Instruction, is32 bool) error {
 func (l *lifter) call(ins *ir.Instruction) error {
 	var op Op
 	var aux int64
+	var id *Value
 	switch {
 	case ins.OpCode.Source() == asm.RegSource:
-		return fmt.Errorf("%w: callx (indirect call)", ErrUnsupported)
+		// callx: the register (in dst) holds a helper id.
+		op, id = OpCallX, l.reg(ins.Dst)
 	case ins.IsLocalCall():
 		op, aux = OpCallLocal, int64(l.p.Insns[ins.Target].Func)
 	case ins.IsHelperCall() && ins.HelperID() == l.tailCall:
@@ -419,7 +421,11 @@ func (l *lifter) call(ins *ir.Instruction) error {
 	default:
 		return fmt.Errorf("%w: call with src %v (kfunc)", ErrUnsupported, ins.Src)
 	}
-	call := l.v(op, l.reg(asm.R1), l.reg(asm.R2), l.reg(asm.R3), l.reg(asm.R4), l.reg(asm.R5), l.mem())
+	args := []*Value{l.reg(asm.R1), l.reg(asm.R2), l.reg(asm.R3), l.reg(asm.R4), l.reg(asm.R5)}
+	if id != nil {
+		args = append(args, id)
+	}
+	call := l.v(op, append(args, l.mem())...)
 	call.Aux = aux
 	r0 := l.v(OpSelectVal, call)
 	l.setMem(l.v(OpSelectMem, call))

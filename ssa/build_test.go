@@ -17,7 +17,6 @@ func TestBuildRefusals(t *testing.T) {
 	}{
 		{"ld abs", []asm.Instruction{asm.LoadAbs(4, asm.Word), asm.Return()}, ErrUnsupported, "legacy packet load"},
 		{"ld ind", []asm.Instruction{asm.LoadInd(asm.R0, asm.R2, 4, asm.Word), asm.Return()}, ErrUnsupported, "legacy packet load"},
-		{"callx", []asm.Instruction{asm.Mov.Imm(asm.R2, 1), {OpCode: asm.Call.Op(asm.RegSource), Dst: asm.R2}, asm.Return()}, ErrUnsupported, "callx"},
 		{"write r10", []asm.Instruction{asm.Mov.Imm(asm.R10, 0), asm.Return()}, ErrInvalid, "r10"},
 		{"falls off", []asm.Instruction{asm.Mov.Imm(asm.R0, 0)}, ErrInvalid, "runs off the end"},
 		{"unresolved map", []asm.Instruction{asm.LoadMapPtr(asm.R1, 3), asm.Return()}, ErrInvalid, "without a resolved map"},

@@ -6,19 +6,28 @@ import "fmt"
 // phis (whose arguments are one value, or the phi itself) into copies until
 // none is left, and deletes the copies.
 func copyelim(f *Func) {
-	for changed := true; changed; {
-		changed = false
-		for _, b := range f.Blocks {
-			for _, v := range b.Values {
-				if v.Op != OpPhi {
-					continue
-				}
-				if w := trivialPhi(v); w != nil {
-					v.copyOf(w)
-					changed = true
-				}
+	var phis []*Value
+	for _, b := range f.Blocks {
+		for _, v := range b.Values {
+			if v.Op == OpPhi {
+				phis = append(phis, v)
 			}
 		}
+	}
+	// Sweeps over the phis alone until none turns trivial: a phi becomes
+	// trivial only when another it merges did.
+	for changed := len(phis) > 0; changed; {
+		changed = false
+		kept := phis[:0]
+		for _, v := range phis {
+			if w := trivialPhi(v); w != nil {
+				v.copyOf(w)
+				changed = true
+				continue
+			}
+			kept = append(kept, v)
+		}
+		phis = kept
 	}
 	for _, b := range f.Blocks {
 		for _, v := range b.Values {

@@ -55,8 +55,10 @@
 // predecessors' values (the scheme of Go's ssagen). The lifter does not
 // optimize; early copyelim and deadcode remove what it leaves.
 //
-// Legacy packet loads (ld abs/ind), callx, kfunc calls and lddw forms
-// other than constants and map references are refused with ErrUnsupported.
+// callx (call through a register holding a helper id, as uBPF defines
+// it) becomes CallX, whose sixth argument is the id. Legacy packet loads
+// (ld abs/ind), kfunc calls and lddw forms other than constants and map
+// references are refused with ErrUnsupported.
 //
 // # Passes
 //
@@ -67,7 +69,9 @@
 //	early deadcode  unreachable blocks and unused values          (required)
 //	opt             constant folding and propagation with eBPF's
 //	                exact semantics, algebraic identities, address
-//	                folding of FP+constant into access offsets
+//	                folding of FP+constant into access offsets, rotates
+//	                and extensions written as shifts, masks of values
+//	                known to fit (a worklist, linear in practice)
 //	promote         stack slots whose address does not escape and
 //	                whose accesses agree in offset and size become
 //	                values
@@ -79,6 +83,10 @@
 //	simplifycfg     constant branches, unreachable and empty blocks,
 //	                straight-line merges
 //	late deadcode                                                 (required)
+//
+// After the pipeline, PruneCallArgs works on a program's functions
+// together: arguments of local calls that the callee never reads become
+// Undef, so no register is set up for them.
 //
 // Every pass is a func(*Func) and leaves a function Check accepts; tests run
 // Check after each. Options.DumpAfter writes the function after one pass or

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"unsafe"
 )
 
@@ -253,6 +254,15 @@ func (e *evaluator) value(v *Value, vals []uint64, args [5]uint64, fp uint64, de
 			return 0, fmt.Errorf("no helpers given")
 		}
 		return e.env.Helper(int32(v.Aux), [5]uint64{arg(0), arg(1), arg(2), arg(3), arg(4)}, &e.mem)
+	case OpCallX:
+		if e.env.Helper == nil {
+			return 0, fmt.Errorf("no helpers given")
+		}
+		id := arg(5)
+		if id > math.MaxInt32 {
+			return 0, fmt.Errorf("callx: %#x is not a helper id", id)
+		}
+		return e.env.Helper(int32(id), [5]uint64{arg(0), arg(1), arg(2), arg(3), arg(4)}, &e.mem)
 	case OpCallLocal:
 		if v.Aux < 0 || int(v.Aux) >= len(e.env.Funcs) {
 			return 0, fmt.Errorf("no function %d", v.Aux)

@@ -30,6 +30,8 @@ type Func struct {
 	helperName func(int32) string
 	// facts are Compile's Options.Facts while it runs.
 	facts Facts
+	// created, when not nil, collects every value made (opt's worklist).
+	created *[]*Value
 }
 
 // BlockKind says how a block ends.
@@ -114,6 +116,9 @@ func (f *Func) newValue(op Op, t Type, b *Block, insn int, args ...*Value) *Valu
 	}
 	v := &Value{ID: f.nextValue, Op: op, Type: t, Block: b, Insn: insn}
 	f.nextValue++
+	if f.created != nil {
+		*f.created = append(*f.created, v)
+	}
 	if len(args) > 0 {
 		v.Args = append(make([]*Value, 0, len(args)), args...)
 	}

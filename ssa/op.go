@@ -121,6 +121,7 @@ const (
 	OpRsh64
 	OpArsh64
 	OpNeg64
+	OpRotl64 // rotate left; the count is masked to 6 bits
 	// Division and modulo with eBPF's total semantics: x/0 = 0, x%0 = x,
 	// and signed INT_MIN/-1 = INT_MIN, INT_MIN%-1 = 0. A backend emits
 	// the guards these need.
@@ -148,6 +149,7 @@ const (
 	OpRsh32
 	OpArsh32
 	OpNeg32
+	OpRotl32 // rotate left; the count is masked to 5 bits
 	OpUDiv32
 	OpUMod32
 	OpSDiv32
@@ -239,6 +241,11 @@ const (
 	OpCallHelper // helper Aux
 	OpCallTail   // the platform's tail-call helper, id Aux; see BlockTailRet
 	OpCallLocal  // function Aux of the same program, on a fresh stack frame
+	// OpCallX is callx: the helper whose id is the sixth argument, a
+	// register's value (uBPF semantics: the register holds an id, not an
+	// address); r1..r5, id, mem -> (r0, mem). An id no helper has stops
+	// the program with an error.
+	OpCallX
 
 	OpSelectVal // the I64 of a tuple
 	OpSelectMem // the Mem of a tuple
@@ -285,6 +292,7 @@ var opTable = [opCount]OpInfo{
 	OpRsh64:     {Name: "Rsh64", Args: args(i64, i64), Type: i64},
 	OpArsh64:    {Name: "Arsh64", Args: args(i64, i64), Type: i64},
 	OpNeg64:     {Name: "Neg64", Args: args(i64), Type: i64},
+	OpRotl64:    {Name: "Rotl64", Args: args(i64, i64), Type: i64},
 	OpUDiv64:    {Name: "UDiv64", Args: args(i64, i64), Type: i64},
 	OpUMod64:    {Name: "UMod64", Args: args(i64, i64), Type: i64},
 	OpSDiv64:    {Name: "SDiv64", Args: args(i64, i64), Type: i64},
@@ -304,6 +312,7 @@ var opTable = [opCount]OpInfo{
 	OpRsh32:     {Name: "Rsh32", Args: args(i32, i32), Type: i32},
 	OpArsh32:    {Name: "Arsh32", Args: args(i32, i32), Type: i32},
 	OpNeg32:     {Name: "Neg32", Args: args(i32), Type: i32},
+	OpRotl32:    {Name: "Rotl32", Args: args(i32, i32), Type: i32},
 	OpUDiv32:    {Name: "UDiv32", Args: args(i32, i32), Type: i32},
 	OpUMod32:    {Name: "UMod32", Args: args(i32, i32), Type: i32},
 	OpSDiv32:    {Name: "SDiv32", Args: args(i32, i32), Type: i32},
@@ -362,6 +371,7 @@ var opTable = [opCount]OpInfo{
 	OpCallHelper: {Name: "CallHelper", Args: args(i64, i64, i64, i64, i64, mem), Type: tuple, Aux: AuxHelper, SideEffects: true, ReadsMem: true, WritesMem: true},
 	OpCallTail:   {Name: "CallTail", Args: args(i64, i64, i64, i64, i64, mem), Type: tuple, Aux: AuxHelper, SideEffects: true, ReadsMem: true, WritesMem: true},
 	OpCallLocal:  {Name: "CallLocal", Args: args(i64, i64, i64, i64, i64, mem), Type: tuple, Aux: AuxCallee, SideEffects: true, ReadsMem: true, WritesMem: true},
+	OpCallX:      {Name: "CallX", Args: args(i64, i64, i64, i64, i64, i64, mem), Type: tuple, SideEffects: true, ReadsMem: true, WritesMem: true},
 
 	OpSelectVal: {Name: "SelectVal", Args: args(tuple), Type: i64},
 	OpSelectMem: {Name: "SelectMem", Args: args(tuple), Type: mem},
@@ -454,7 +464,9 @@ func (op Op) IsLoad() bool { return op >= OpLoad8 && op <= OpLoadSX32 }
 func (op Op) IsStore() bool { return op >= OpStore8 && op <= OpStore64 }
 
 // IsCall reports whether op calls a helper or a function.
-func (op Op) IsCall() bool { return op == OpCallHelper || op == OpCallTail || op == OpCallLocal }
+func (op Op) IsCall() bool {
+	return op == OpCallHelper || op == OpCallTail || op == OpCallLocal || op == OpCallX
+}
 
 // IsCompare reports whether op is a comparison producing Bool.
 func (op Op) IsCompare() bool { return op >= OpEq64 && op <= OpTest32 }

@@ -1,6 +1,9 @@
 package ssa
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // opt folds constants and simplifies algebra until nothing changes:
 //   - pure ops on constants become constants (evalPure: the evaluator's own
@@ -8,36 +11,111 @@ import "math"
 //     exactly eBPF's);
 //   - phis of one constant value become that constant;
 //   - identities: x+0, x|0, x^0, x<<0, x*1, x&-1, x/1, x%0 are x; x*0,
-//     x&0, x-x, x^x, x/0, x%1, x%-1 (signed) are 0; x/-1 (signed) is -x; x&x, x|x are x; comparisons of a value with itself are
-//     decided;
+//     x&0, x-x, x^x, x/0, x%1, x%-1 (signed) are 0; x/-1 (signed) is -x;
+//     x&x, x|x are x; comparisons of a value with itself are decided; x&m
+//     is x when m = 2^k-1 and x is known to fit in k bits (fitsBits);
 //   - canonical forms: constants second in commutative ops, x-c as x+(-c),
 //     (x+c1)+c2 as x+(c1+c2), Trunc(ZeroExt(x)) as x;
 //   - address folding: a load, store or atomic at (x+c)+off accesses x at
-//     off+c, which is how FP-relative accesses reach promote.
+//     off+c, which is how FP-relative accesses reach promote;
+//   - idioms: a rotate written as (x << c) | (x >> (w-c)) (or ^ or +) is
+//     Rotl; clang's zero and sign extensions (x << k) >> k and
+//     (x << k) s>> k are ZeroExt32to64(Trunc64to32 x), an And with a mask
+//     or a SignExt.
 //
-// It ends with deadcode, since most folds strand the values they replace.
+// It works from a worklist: every value once, then again each value whose
+// argument changed, so a function is swept a constant number of times
+// rather than until a whole sweep changes nothing. Copies a rule leaves
+// are looked through as arguments are read; it ends with copyelim and
+// deadcode, since most folds strand the values they replace.
 func opt(f *Func) {
 	copyelim(f)
-	for changed := true; changed; {
-		changed = false
-		for _, b := range f.Blocks {
-			for i := 0; i < len(b.Values); i++ {
-				v := b.Values[i]
-				if rewrite(v) {
-					changed = true
-				}
-				// A rewrite may insert a constant before v.
-				for b.Values[i] != v {
-					i++
-				}
-			}
+	n := f.NumValues()
+	users := make([][]*Value, n, n+n/4)
+	queued := make([]bool, n, n+n/4)
+	var work []*Value
+	push := func(v *Value) {
+		for int(v.ID) >= len(queued) {
+			queued = append(queued, false)
+			users = append(users, nil)
 		}
-		if changed {
-			copyelim(f)
+		if !queued[v.ID] && v.Block != nil {
+			queued[v.ID] = true
+			work = append(work, v)
 		}
 	}
+	addUsers := func(v *Value) {
+		for _, a := range v.Args {
+			for int(a.ID) >= len(users) {
+				queued = append(queued, false)
+				users = append(users, nil)
+			}
+			users[a.ID] = append(users[a.ID], v)
+		}
+	}
+	for _, b := range f.Blocks {
+		for _, v := range b.Values {
+			addUsers(v)
+			push(v)
+		}
+	}
+	var created []*Value
+	f.created = &created
+	defer func() { f.created = nil }()
+	for head := 0; head < len(work); head++ {
+		v := work[head]
+		queued[v.ID] = false
+		if v.Block == nil || v.Op == OpCopy {
+			continue
+		}
+		for i, a := range v.Args {
+			v.Args[i] = copySource(a)
+		}
+		changed := false
+		if v.Op == OpPhi {
+			if w := trivialPhi(v); w != nil {
+				v.copyOf(w)
+				changed = true
+			}
+		}
+		if !changed {
+			changed = rewrite(v)
+		}
+		if !changed {
+			continue
+		}
+		// Values the rule made (constants, truncations) are new users of
+		// their arguments and may simplify further.
+		for _, w := range created {
+			addUsers(w)
+			push(w)
+		}
+		created = created[:0]
+		addUsers(v)
+		push(v)
+		for _, u := range users[v.ID] {
+			push(u)
+		}
+		if head > 1<<16 && head > 2*len(work)/3 {
+			// Keep the queue's memory proportional to what is pending.
+			work = append(work[:0], work[head+1:]...)
+			head = -1
+		}
+	}
+	copyelim(f)
 	// Folding strands the values it replaced; later passes need not see them.
 	deadcode(f)
+}
+
+// valueBefore returns a new value placed just before v.
+func valueBefore(v *Value, op Op, t Type, args ...*Value) *Value {
+	b := v.Block
+	for i, w := range b.Values {
+		if w == v {
+			return b.insertValueBefore(i, op, t, v.Insn, args...)
+		}
+	}
+	panic("BUG: value not in its block")
 }
 
 // constBefore returns a new constant of type t placed just before v.
@@ -101,6 +179,9 @@ func rewrite(v *Value) bool {
 			v.Off += int64(c)
 			return true
 		}
+	}
+	if rotate(v) || extension(v) {
+		return true
 	}
 	switch v.Op {
 	case OpTrunc64to32:
@@ -205,14 +286,72 @@ func rewrite(v *Value) bool {
 	}
 	switch v.Op {
 	case OpAnd64, OpAnd32:
-		switch c {
-		case allOnes(v.Type):
+		switch {
+		case c == allOnes(v.Type):
 			v.copyOf(x)
 			return true
-		case 0:
+		case c == 0:
 			v.setConst(0)
 			return true
+		case c&(c+1) == 0 && fitsBits(x, uint(bits.Len64(c)), nil, 0):
+			// A mask of bits x cannot have set: u8 values re-masked
+			// around a loop.
+			v.copyOf(x)
+			return true
 		}
+	}
+	return false
+}
+
+// fitsBits reports whether v is known to be below 1<<k. Phis on a cycle
+// are assumed to fit while their other arguments are checked: if every
+// value entering the cycle fits and every operation on it keeps values
+// fitting, all do (an inductive proof).
+func fitsBits(v *Value, k uint, visiting map[*Value]bool, depth int) bool {
+	if k >= 64 {
+		return true
+	}
+	if depth > 8 {
+		return false
+	}
+	switch v.Op {
+	case OpConst64, OpConst32, OpConstBool:
+		c, _ := v.isConst()
+		return c>>k == 0
+	case OpLoad8:
+		return k >= 8
+	case OpLoad16:
+		return k >= 16
+	case OpLoad32:
+		return k >= 32
+	case OpBswap16:
+		return k >= 16
+	case OpCopy, OpZeroExt32to64, OpTrunc64to32:
+		return fitsBits(v.Args[0], k, visiting, depth+1)
+	case OpAnd64, OpAnd32:
+		return fitsBits(v.Args[0], k, visiting, depth+1) || fitsBits(v.Args[1], k, visiting, depth+1)
+	case OpOr64, OpOr32, OpXor64, OpXor32:
+		return fitsBits(v.Args[0], k, visiting, depth+1) && fitsBits(v.Args[1], k, visiting, depth+1)
+	case OpRsh64, OpRsh32, OpUDiv64, OpUDiv32, OpUDiv64Raw, OpUDiv32Raw:
+		return fitsBits(v.Args[0], k, visiting, depth+1)
+	case OpUMod64, OpUMod32, OpUMod64Raw, OpUMod32Raw:
+		// x % y is x when y is 0, else below both.
+		return fitsBits(v.Args[0], k, visiting, depth+1)
+	case OpPhi:
+		if visiting[v] {
+			return true
+		}
+		if visiting == nil {
+			visiting = map[*Value]bool{}
+		}
+		visiting[v] = true
+		defer delete(visiting, v)
+		for _, a := range v.Args {
+			if !fitsBits(a, k, visiting, depth+1) {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }
@@ -260,5 +399,94 @@ func foldPhi(v *Value) bool {
 	k := v.Block.Func.Entry().NewValue(OpConst64, v.Type, v.Insn)
 	k.setConst(c)
 	v.copyOf(k)
+	return true
+}
+
+// rotate turns (x << c) | (x >> (w-c)), with | or ^ or + (the two sides
+// share no bits), into Rotl(x, c).
+func rotate(v *Value) bool {
+	var lsh, rsh, rot Op
+	var w uint64
+	switch v.Op {
+	case OpOr64, OpXor64, OpAdd64:
+		lsh, rsh, rot, w = OpLsh64, OpRsh64, OpRotl64, 64
+	case OpOr32, OpXor32, OpAdd32:
+		lsh, rsh, rot, w = OpLsh32, OpRsh32, OpRotl32, 32
+	default:
+		return false
+	}
+	a, b := v.Args[0], v.Args[1]
+	if a.Op == rsh {
+		a, b = b, a
+	}
+	if a.Op != lsh || b.Op != rsh || a.Args[0] != b.Args[0] {
+		return false
+	}
+	c1, ok1 := a.Args[1].isConst()
+	c2, ok2 := b.Args[1].isConst()
+	if !ok1 || !ok2 {
+		return false
+	}
+	c1, c2 = c1&(w-1), c2&(w-1)
+	if c1 == 0 || c1+c2 != w {
+		return false
+	}
+	v.Op = rot
+	v.Args[0], v.Args[1] = a.Args[0], a.Args[1]
+	return true
+}
+
+// extension recognizes clang's extensions by shifts: (x << k) >> k keeps
+// the low w-k bits, (x << k) s>> k sign-extends them.
+func extension(v *Value) bool {
+	var lsh Op
+	var w uint64
+	switch v.Op {
+	case OpRsh64, OpArsh64:
+		lsh, w = OpLsh64, 64
+	case OpRsh32, OpArsh32:
+		lsh, w = OpLsh32, 32
+	default:
+		return false
+	}
+	x := v.Args[0]
+	if x.Op != lsh {
+		return false
+	}
+	k1, ok1 := x.Args[1].isConst()
+	k2, ok2 := v.Args[1].isConst()
+	if !ok1 || !ok2 || k1&(w-1) != k2&(w-1) || k1&(w-1) == 0 {
+		return false
+	}
+	k, src := k1&(w-1), x.Args[0]
+	if v.Op == OpArsh64 || v.Op == OpArsh32 {
+		ext := map[uint64]Op{}
+		if w == 64 {
+			ext = map[uint64]Op{32: OpSignExt32to64, 48: OpSignExt16to64, 56: OpSignExt8to64}
+		} else {
+			ext = map[uint64]Op{16: OpSignExt16to32, 24: OpSignExt8to32}
+		}
+		op, ok := ext[k]
+		if !ok {
+			return false
+		}
+		v.Op, v.Args = op, append(v.Args[:0], src)
+		return true
+	}
+	if w == 64 && k == 32 {
+		t := valueBefore(v, OpTrunc64to32, TypeI32, src)
+		v.Op, v.Args = OpZeroExt32to64, append(v.Args[:0], t)
+		return true
+	}
+	if w == 64 && k < 33 {
+		return false // the mask is no 32-bit immediate
+	}
+	mask := valueBefore(v, OpConst64, v.Type)
+	mask.setConst(uint64(1)<<(w-k) - 1)
+	v.Op = OpAnd64
+	if w == 32 {
+		v.Op = OpAnd32
+	}
+	v.Args[0], v.Args[1] = src, mask
 	return true
 }

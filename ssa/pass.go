@@ -164,3 +164,52 @@ func dump(w io.Writer, stage string, f *Func) error {
 	}
 	return f.Format(w)
 }
+
+// PruneCallArgs drops the arguments that calls between the functions of
+// one program (funcs, indexed as CallLocal names them, each compiled)
+// pass to parameters their callee never reads: such an argument becomes
+// Undef, which backends pass no register for, and what only computed it
+// (often a phi merging a register with the Undef a previous call left)
+// goes away. It repeats until no callee loses a parameter, since a
+// parameter passed only to another call may become unread.
+func PruneCallArgs(funcs []*Func) {
+	reads := func(f *Func) (r [5]bool) {
+		for _, v := range f.Entry().Values {
+			if v.Op == OpArg && v.Aux >= 0 && v.Aux < 5 {
+				r[v.Aux] = true
+			}
+		}
+		return r
+	}
+	for changed := true; changed; {
+		changed = false
+		params := make([][5]bool, len(funcs))
+		for i, f := range funcs {
+			params[i] = reads(f)
+		}
+		for _, f := range funcs {
+			pruned := false
+			for _, b := range f.Blocks {
+				for _, v := range b.Values {
+					if v.Op != OpCallLocal || v.Aux < 0 || int(v.Aux) >= len(funcs) {
+						continue
+					}
+					for i := 0; i < 5; i++ {
+						if !params[v.Aux][i] && v.Args[i].Op != OpUndef {
+							v.Args[i] = f.Undef()
+							pruned = true
+						}
+					}
+				}
+			}
+			if pruned {
+				before := reads(f)
+				copyelim(f)
+				deadcode(f)
+				if reads(f) != before {
+					changed = true
+				}
+			}
+		}
+	}
+}

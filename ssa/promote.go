@@ -94,7 +94,7 @@ func promote(f *Func) {
 					access(v, k+v.Off)
 				case v.Op.Atomic() != AtomicNone && i == 0:
 					escape(k+v.Off, k+v.Off+int64(v.Op.Info().Size))
-				case (v.Op == OpCallHelper || v.Op == OpCallTail) && i < 5:
+				case (v.Op == OpCallHelper || v.Op == OpCallTail || v.Op == OpCallX) && i < 5:
 					escape(k, 0)
 				default:
 					escapedAll = true

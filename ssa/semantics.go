@@ -38,6 +38,8 @@ func evalPure(op Op, x, y uint64) (r uint64, ok bool) {
 		return uint64(int64(x) >> (y & 63)), true
 	case OpNeg64:
 		return -x, true
+	case OpRotl64:
+		return bits.RotateLeft64(x, int(y&63)), true
 	case OpUDiv64:
 		if y == 0 {
 			return 0, true
@@ -81,6 +83,8 @@ func evalPure(op Op, x, y uint64) (r uint64, ok bool) {
 		return uint64(x32 >> (y32 & 31)), true
 	case OpArsh32:
 		return uint64(uint32(int32(x32) >> (y32 & 31))), true
+	case OpRotl32:
+		return uint64(bits.RotateLeft32(x32, int(y32&31))), true
 	case OpNeg32:
 		return uint64(-x32), true
 	case OpUDiv32:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -85,20 +86,17 @@ L0:
   mov v0, rdi
   mov v1.32, dword [v0]
   mov v2.32, dword [v0+4]
-  mov v3, v2
-  mov v4, v1
-  mov rax, v4
-  mov v7.32, 1
-  mov v8, v3
-  test v8.32, v8.32
-  cmove v8.32, v7.32
+  mov rax, v1
+  mov v4.32, 1
+  mov v5, v2
+  test v5.32, v5.32
+  cmove v5.32, v4.32
   xor edx, edx
-  div v8.32
-  test v3.32, v3.32
+  div v5.32
+  test v2.32, v2.32
   cmove eax, edx
-  mov v5, rax
-  mov v6, v5
-  mov rax, v6
+  mov v3, rax
+  mov rax, v3
   ret
 # test allocated
 L0:
@@ -316,3 +314,209 @@ ret`,
 		})
 	}
 }
+
+// TestCallx checks callx: the id, clamped into the helper-id table (ids
+// beyond it go to slot 0), selects the slot, and the unclamped id is the
+// sixth argument (on the stack for Microsoft x64).
+func TestCallx(t *testing.T) {
+	insns := []asm.Instruction{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),
+		asm.Mov.Imm(asm.R1, 7),
+		{OpCode: asm.Call.Op(asm.RegSource), Dst: asm.R2},
+		asm.Return(),
+	}
+	// r3-r5 hold the entry's arguments, which the call passes on.
+	for abi, want := range map[string]string{
+		"sysv": `
+sub rsp, 8
+mov r9, qword ptr [rdi]
+mov edi, 7
+xor eax, eax
+mov r10, r9
+cmp r9, 256
+cmovae r10, rax
+lea rax, [rip]
+mov rsi, r9
+call qword ptr [rax + 8*r10]
+add rsp, 8
+ret`,
+		"windows": `
+push rbx
+sub rsp, 48
+mov rax, qword ptr [rsp + 96]
+mov r10, qword ptr [rcx]
+mov ecx, 7
+xor edx, edx
+mov r11, r10
+cmp r10, 256
+cmovae r11, rdx
+lea rbx, [rip]
+mov rdx, r10
+mov qword ptr [rsp + 32], rax
+mov qword ptr [rsp + 40], r10
+call qword ptr [rbx + 8*r11]
+add rsp, 48
+pop rbx
+ret`,
+	} {
+		t.Run(abi, func(t *testing.T) {
+			obj, _ := compile(t, abi, insns...)
+			if got := disasm(t, obj.Text); strings.TrimSpace(got) != strings.TrimSpace(want) {
+				t.Errorf("got:\n%swant:\n%s", got, want)
+			}
+			if obj.HelperIDSlots != backend.HelperIDSlots || len(obj.Helpers) != 0 {
+				t.Errorf("helper-id slots %d, helpers %v: want %d and none", obj.HelperIDSlots, obj.Helpers, backend.HelperIDSlots)
+			}
+			if len(obj.Relocs) != 1 || obj.Relocs[0].Table != backend.HelperIDTable || obj.Relocs[0].Slot != 0 || obj.Relocs[0].Addend != -4 {
+				t.Errorf("relocations %+v: want one reference to the helper-id table", obj.Relocs)
+			}
+		})
+	}
+}
+
+// TestOptimizedForms asserts the instructions each optimization leaves in
+// the amd64 code; TestIdiomsNative runs the same programs.
+func TestOptimizedForms(t *testing.T) {
+	for _, tc := range idiomPrograms {
+		t.Run(tc.name, func(t *testing.T) {
+			obj, _ := compile(t, "sysv", tc.insns...)
+			code := disasm(t, obj.Text)
+			for _, want := range tc.amd64 {
+				if !regexp.MustCompile(want).MatchString(code) {
+					t.Errorf("no %q in:\n%s", want, code)
+				}
+			}
+			for _, bad := range tc.amd64Not {
+				if strings.Contains(code, bad) {
+					t.Errorf("%q in:\n%s", bad, code)
+				}
+			}
+		})
+	}
+}
+
+// idiomPrograms read their input from memory ([r1], [r1+8]) so that
+// nothing folds, and say what their result must be and which amd64
+// instructions must (not) appear.
+var idiomPrograms = []struct {
+	name  string
+	insns []asm.Instruction
+	want  func(x, y uint64) uint64
+	// amd64 are regular expressions the code must match, amd64Not
+	// strings it must not contain.
+	amd64, amd64Not []string
+}{{
+	name: "32-bit rotate",
+	insns: []asm.Instruction{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),
+		asm.Mov.Reg32(asm.R0, asm.R2),
+		asm.LSh.Imm32(asm.R0, 13),
+		asm.RSh.Imm32(asm.R2, 19),
+		asm.Or.Reg32(asm.R0, asm.R2),
+		asm.Return(),
+	},
+	want:     func(x, _ uint64) uint64 { return uint64(uint32(x)<<13 | uint32(x)>>19) },
+	amd64:    []string{"rol e.., 13"},
+	amd64Not: []string{"shl", "shr"},
+}, {
+	name: "64-bit rotate",
+	insns: []asm.Instruction{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),
+		asm.Mov.Reg(asm.R0, asm.R2),
+		asm.RSh.Imm(asm.R0, 8),
+		asm.LSh.Imm(asm.R2, 56),
+		asm.Xor.Reg(asm.R0, asm.R2),
+		asm.Return(),
+	},
+	want:  func(x, _ uint64) uint64 { return x>>8 | x<<56 },
+	amd64: []string{"rol r.., 56"},
+}, {
+	name: "zero extension by shifts",
+	insns: []asm.Instruction{
+		asm.LoadMem(asm.R0, asm.R1, 0, asm.DWord),
+		asm.LSh.Imm(asm.R0, 32),
+		asm.RSh.Imm(asm.R0, 32),
+		asm.Return(),
+	},
+	want:     func(x, _ uint64) uint64 { return uint64(uint32(x)) },
+	amd64:    []string{`mov e\w+, e\w+`},
+	amd64Not: []string{"shl", "shr"},
+}, {
+	name: "sign extension by shifts",
+	insns: []asm.Instruction{
+		asm.LoadMem(asm.R0, asm.R1, 0, asm.DWord),
+		asm.LSh.Imm(asm.R0, 48),
+		asm.ArSh.Imm(asm.R0, 48),
+		asm.Return(),
+	},
+	want:  func(x, _ uint64) uint64 { return uint64(int64(int16(x))) },
+	amd64: []string{"movsx r.., .x"},
+}, {
+	name: "multiply by a constant",
+	insns: []asm.Instruction{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),
+		asm.Mov.Reg(asm.R0, asm.R2),
+		asm.Mul.Imm(asm.R0, 1000),
+		asm.Mul.Imm32(asm.R2, 9),
+		asm.Add.Reg(asm.R0, asm.R2),
+		asm.Return(),
+	},
+	want:     func(x, _ uint64) uint64 { return x*1000 + uint64(uint32(x)*9) },
+	amd64:    []string{`imul r\w+, r\w+, 1000`, `lea e\w+, \[r\w+ \+ 8\*r\w+\]`},
+	amd64Not: []string{"mov edx, 1000"},
+}, {
+	name: "indexed stack access",
+	insns: []asm.Instruction{
+		asm.Mov.Imm(asm.R5, 0),
+		asm.StoreMem(asm.R10, -32, asm.R5, asm.DWord), asm.StoreMem(asm.R10, -24, asm.R5, asm.DWord),
+		asm.StoreMem(asm.R10, -16, asm.R5, asm.DWord), asm.StoreMem(asm.R10, -8, asm.R5, asm.DWord),
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),
+		asm.And.Imm(asm.R2, 7),
+		asm.LSh.Imm(asm.R2, 2),
+		asm.Mov.Reg(asm.R3, asm.R10),
+		asm.Add.Imm(asm.R3, -32),
+		asm.Add.Reg(asm.R3, asm.R2),
+		asm.LoadMem(asm.R4, asm.R1, 8, asm.DWord),
+		asm.StoreMem(asm.R3, 0, asm.R4, asm.Word),
+		asm.LoadMem(asm.R0, asm.R10, -32, asm.DWord),
+		asm.Return(),
+	},
+	want: func(x, y uint64) uint64 {
+		var stack [4]uint64
+		i := x & 7
+		stack[i/2] = uint64(uint32(y)) << (32 * (i % 2))
+		return stack[0]
+	},
+	amd64:    []string{`mov dword ptr \[rsp \+ 4\*r\w+( [+-] \d+)?\], e`},
+	amd64Not: []string{"lea"},
+}, {
+	name: "loop back edge is one conditional jump",
+	insns: []asm.Instruction{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),
+		asm.And.Imm(asm.R2, 255),
+		asm.Mov.Imm(asm.R0, 0),
+		asm.JEq.Imm(asm.R2, 0, "out"),
+		asm.Add.Reg(asm.R0, asm.R2).WithSymbol("loop"),
+		asm.Sub.Imm(asm.R2, 1),
+		asm.JNE.Imm(asm.R2, 0, "loop"),
+		asm.Return().WithSymbol("out"),
+	},
+	want: func(x, _ uint64) uint64 {
+		n := x & 255
+		return n * (n + 1) / 2
+	},
+	// The loop is add, sub, jne back: no jmp at all.
+	amd64Not: []string{"jmp"},
+	amd64:    []string{"jne"},
+}, {
+	name: "three-operand add",
+	insns: []asm.Instruction{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),
+		asm.Mov.Reg(asm.R0, asm.R2),
+		asm.Add.Imm(asm.R0, 5),
+		asm.Mul.Reg(asm.R0, asm.R2),
+		asm.Return(),
+	},
+	want:  func(x, _ uint64) uint64 { return (x + 5) * x },
+	amd64: []string{`lea r\w+, \[r\w+ \+ 5\]`},
+}}

@@ -45,6 +45,9 @@ const (
 	opPush             // push src (prologue)
 	opPop              // pop dst (epilogue)
 	opAdjSP            // sub/add rsp, imm (prologue, epilogue)
+	opLeaTable         // lea dst, [rip+table]
+	opCallMem          // call [mem]
+	opImul3            // imul dst, src, imm
 )
 
 type aluOp uint8
@@ -59,9 +62,10 @@ const (
 	shiftShl
 	shiftShr
 	shiftSar
+	shiftRol
 )
 
-var aluNames = [...]string{"add", "sub", "and", "or", "xor", "imul", "shl", "shr", "sar"}
+var aluNames = [...]string{"add", "sub", "and", "or", "xor", "imul", "shl", "shr", "sar", "rol"}
 
 // cond is a condition code.
 type cond uint8
@@ -105,14 +109,32 @@ const (
 type amode struct {
 	kind amodeKind
 	base regalloc.Reg
-	disp int32
-	slot int
+	// index*scale is added when scale is not 0 (1, 2, 4 or 8).
+	index regalloc.Reg
+	scale uint8
+	disp  int32
+	slot  int
+}
+
+// indexString is the "+index*scale" part of a memory operand's text.
+func (a amode) indexString() string {
+	if a.scale == 0 {
+		return ""
+	}
+	if a.scale == 1 {
+		return "+" + regName(a.index)
+	}
+	return fmt.Sprintf("+%s*%d", regName(a.index), a.scale)
 }
 
 func (a amode) String() string {
+	disp := ""
+	if a.disp != 0 {
+		disp = fmt.Sprintf("%+d", a.disp)
+	}
 	switch a.kind {
 	case amFP:
-		return fmt.Sprintf("[fp%+d]", a.disp)
+		return fmt.Sprintf("[fp%s%+d]", a.indexString(), a.disp)
 	case amSpill:
 		return fmt.Sprintf("[spill%d]", a.slot)
 	case amIncoming:
@@ -120,10 +142,7 @@ func (a amode) String() string {
 	case amOutgoing:
 		return fmt.Sprintf("[out%+d]", a.disp)
 	}
-	if a.disp == 0 {
-		return fmt.Sprintf("[%s]", regName(a.base))
-	}
-	return fmt.Sprintf("[%s%+d]", regName(a.base), a.disp)
+	return fmt.Sprintf("[%s%s%s]", regName(a.base), a.indexString(), disp)
 }
 
 // instr is one amd64 instruction, with virtual registers until register
@@ -160,9 +179,12 @@ func (i *instr) Uses(buf []regalloc.Reg) []regalloc.Reg {
 		if i.mem.kind == amReg {
 			buf = append(buf, i.mem.base)
 		}
+		if i.mem.scale != 0 {
+			buf = append(buf, i.mem.index)
+		}
 	}
 	switch i.op {
-	case opMov, opExt:
+	case opMov, opExt, opImul3:
 		buf = append(buf, i.src)
 	case opALU, opCmp, opTest, opShift, opCmov:
 		buf = append(buf, i.dst)
@@ -190,6 +212,8 @@ func (i *instr) Uses(buf []regalloc.Reg) []regalloc.Reg {
 		buf = append(buf, i.src, rax)
 	case opPush:
 		buf = append(buf, i.src)
+	case opCallMem:
+		mem()
 	}
 	return append(buf, i.uses...)
 }
@@ -197,7 +221,7 @@ func (i *instr) Uses(buf []regalloc.Reg) []regalloc.Reg {
 // Defs implements regalloc.Instr.
 func (i *instr) Defs(buf []regalloc.Reg) []regalloc.Reg {
 	switch i.op {
-	case opMov, opMovImm, opZero, opALU, opShift, opNeg, opLoad, opLea, opExt, opBswap, opRol16, opCmov, opSetcc, opLoadTable, opPop:
+	case opMov, opMovImm, opZero, opALU, opShift, opNeg, opLoad, opLea, opExt, opBswap, opRol16, opCmov, opSetcc, opLoadTable, opPop, opLeaTable, opImul3:
 		buf = append(buf, i.dst)
 	case opDiv:
 		buf = append(buf, rax, rdx)
@@ -229,10 +253,13 @@ func (i *instr) usePtrs() []*regalloc.Reg {
 		if i.mem.kind == amReg {
 			ps = append(ps, &i.mem.base)
 		}
+		if i.mem.scale != 0 {
+			ps = append(ps, &i.mem.index)
+		}
 	}
 	fixed := new(regalloc.Reg)
 	switch i.op {
-	case opMov, opExt:
+	case opMov, opExt, opImul3:
 		ps = append(ps, &i.src)
 	case opALU, opCmp, opTest, opShift, opCmov:
 		ps = append(ps, &i.dst)
@@ -260,6 +287,8 @@ func (i *instr) usePtrs() []*regalloc.Reg {
 		ps = append(ps, &i.src, fixed)
 	case opPush:
 		ps = append(ps, &i.src)
+	case opCallMem:
+		mem()
 	}
 	return ps
 }
@@ -267,7 +296,7 @@ func (i *instr) usePtrs() []*regalloc.Reg {
 // AssignDef implements regalloc.Instr, in the order Defs gives.
 func (i *instr) AssignDef(k int, r regalloc.Reg) {
 	switch i.op {
-	case opMov, opMovImm, opZero, opALU, opShift, opNeg, opLoad, opLea, opExt, opBswap, opRol16, opCmov, opSetcc, opLoadTable, opPop:
+	case opMov, opMovImm, opZero, opALU, opShift, opNeg, opLoad, opLea, opExt, opBswap, opRol16, opCmov, opSetcc, opLoadTable, opPop, opLeaTable, opImul3:
 		if k == 0 {
 			i.dst = r
 			return
@@ -346,7 +375,9 @@ func (i *instr) String() string {
 	case opStore:
 		return fmt.Sprintf("mov %s, %s", ptr(), src())
 	case opLea:
-		return fmt.Sprintf("lea %s, %s", regName(i.dst), i.mem)
+		return fmt.Sprintf("lea %s, %s", r(i.dst), i.mem)
+	case opImul3:
+		return fmt.Sprintf("imul %s, %s, %d", r(i.dst), r(i.src), i.imm)
 	case opExt:
 		mn, dsize := "movzx", uint8(4)
 		if i.signed {
@@ -391,6 +422,18 @@ func (i *instr) String() string {
 			s += " (" + strings.Join(args, ", ") + ")"
 		}
 		return s
+	case opCallMem:
+		s := "call qword " + i.mem.String()
+		if len(i.uses) > 0 {
+			var args []string
+			for _, u := range i.uses {
+				args = append(args, regName(u))
+			}
+			s += " (" + strings.Join(args, ", ") + ")"
+		}
+		return s
+	case opLeaTable:
+		return fmt.Sprintf("lea %s, %s", regName(i.dst), strings.TrimPrefix(strings.TrimSuffix(i.target(), "]"), "["))
 	case opRet:
 		return "ret"
 	case opLockALU:
@@ -433,6 +476,23 @@ func (i *instr) target() string {
 		return fmt.Sprintf("[rip+maps+8*map%d]", i.index)
 	case backend.RelocMapValue:
 		return fmt.Sprintf("[rip+map_values+8*map%d]", i.index)
+	case backend.RelocHelperIDs:
+		return "[rip+helper_ids]"
 	}
 	return fmt.Sprintf("func%d", i.index)
+}
+
+// Remat implements regalloc.Rematerializer for constants, table loads and
+// table and frame addresses. A zero is recomputed as mov, not xor, which
+// would change the flags.
+func (i *instr) Remat(dst regalloc.Reg) (regalloc.Instr, bool) {
+	switch {
+	case i.op == opZero:
+		return &instr{op: opMovImm, size: 4, dst: dst, imm: 0}, true
+	case i.op == opMovImm, i.op == opLoadTable, i.op == opLeaTable, i.op == opLea && i.mem.kind == amFP && i.mem.scale == 0:
+		c := *i
+		c.dst, c.line = dst, 0
+		return &c, true
+	}
+	return nil, false
 }

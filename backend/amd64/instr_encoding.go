@@ -14,17 +14,17 @@ import (
 
 var condSuffix = [...]string{"EQ", "NE", "HI", "CC", "CS", "LS", "GT", "GE", "LT", "LE"}
 
-var aluMnemonics = [...]string{"ADD", "SUB", "AND", "OR", "XOR", "IMUL", "SHL", "SHR", "SAR"}
+var aluMnemonics = [...]string{"ADD", "SUB", "AND", "OR", "XOR", "IMUL", "SHL", "SHR", "SAR", "ROL"}
 
 func sizeSuffix(size uint8) string {
 	return map[uint8]string{1: "B", 2: "W", 4: "L", 8: "Q"}[size]
 }
 
 // symID packs a relocation target into an asm symbol number.
-func symID(kind backend.CodeRelocKind, index int) int { return index*4 + int(kind) }
+func symID(kind backend.CodeRelocKind, index int) int { return index*8 + int(kind) }
 
 func symKind(id int) (backend.CodeRelocKind, int) {
-	return backend.CodeRelocKind(id % 4), id / 4
+	return backend.CodeRelocKind(id % 8), id / 8
 }
 
 func reg(r regalloc.Reg) asm.Operand {
@@ -40,7 +40,11 @@ func mem(a amode) asm.Operand {
 	if a.kind != amReg {
 		panic(fmt.Sprintf("BUG: unresolved memory operand %s", a))
 	}
-	return asm.Operand{Kind: asm.Mem, Base: int(reg(a.base).Reg), Disp: a.disp}
+	o := asm.Operand{Kind: asm.Mem, Base: int(reg(a.base).Reg), Disp: a.disp}
+	if a.scale != 0 {
+		o.Index, o.Scale = int(reg(a.index).Reg), a.scale
+	}
+	return o
 }
 
 // Encode implements backend.Machine.
@@ -177,7 +181,13 @@ func (m *Machine) encodeInstr(i *instr) []asm.Inst {
 	case opStore:
 		return one("MOV"+sz, src(), mem(i.mem))
 	case opLea:
+		if i.size == 4 {
+			return one("LEAL", mem(i.mem), reg(i.dst))
+		}
 		return one("LEAQ", mem(i.mem), reg(i.dst))
+	case opImul3:
+		src := reg(i.src)
+		return []asm.Inst{{Op: asm.Op("IMUL3" + sz), From: imm(i.imm), From3: &src, To: reg(i.dst)}}
 	case opExt:
 		var op string
 		switch {
@@ -217,6 +227,10 @@ func (m *Machine) encodeInstr(i *instr) []asm.Inst {
 			return one("CALL", asm.Operand{}, asm.Operand{Kind: asm.SymCall, Sym: symID(i.reloc, i.index)})
 		}
 		return one("CALL", asm.Operand{}, asm.Operand{Kind: asm.SymMem, Sym: symID(i.reloc, i.index)})
+	case opCallMem:
+		return one("CALL", asm.Operand{}, mem(i.mem))
+	case opLeaTable:
+		return one("LEAQ", asm.Operand{Kind: asm.SymMem, Sym: symID(i.reloc, i.index)}, reg(i.dst))
 	case opRet:
 		return one("RET", asm.Operand{}, asm.Operand{})
 	case opLockALU:

@@ -3,6 +3,7 @@ package amd64
 import (
 	"fmt"
 	"math"
+	"math/bits"
 
 	"github.com/bpf2native/bpf2native/backend"
 	"github.com/bpf2native/bpf2native/regalloc"
@@ -70,7 +71,7 @@ func opSize(t ssa.Type) uint8 {
 func zeroExtends(v *ssa.Value) bool {
 	switch v.Op {
 	case ssa.OpConst32, ssa.OpAdd32, ssa.OpSub32, ssa.OpMul32, ssa.OpAnd32, ssa.OpOr32, ssa.OpXor32,
-		ssa.OpLsh32, ssa.OpRsh32, ssa.OpArsh32, ssa.OpNeg32,
+		ssa.OpLsh32, ssa.OpRsh32, ssa.OpArsh32, ssa.OpNeg32, ssa.OpRotl32,
 		ssa.OpUDiv32, ssa.OpUMod32, ssa.OpSDiv32, ssa.OpSMod32,
 		ssa.OpUDiv32Raw, ssa.OpUMod32Raw, ssa.OpSDiv32Raw, ssa.OpSMod32Raw,
 		ssa.OpSignExt8to32, ssa.OpSignExt16to32:
@@ -84,6 +85,7 @@ var aluOfOp = map[ssa.Op]aluOp{
 	ssa.OpAdd32: aluAdd, ssa.OpSub32: aluSub, ssa.OpMul32: aluImul, ssa.OpAnd32: aluAnd, ssa.OpOr32: aluOr, ssa.OpXor32: aluXor,
 	ssa.OpLsh64: shiftShl, ssa.OpRsh64: shiftShr, ssa.OpArsh64: shiftSar,
 	ssa.OpLsh32: shiftShl, ssa.OpRsh32: shiftShr, ssa.OpArsh32: shiftSar,
+	ssa.OpRotl64: shiftRol, ssa.OpRotl32: shiftRol,
 }
 
 // condOf maps comparisons to the condition that holds after "cmp x, y".
@@ -226,7 +228,30 @@ func (m *Machine) lowerBinary(v *ssa.Value, alu aluOp) {
 			return
 		}
 	case alu == aluImul:
-		// imul has no two-address immediate form here: use a register.
+		if c, ok := constOf(y); ok {
+			if size == 4 {
+				c = int64(int32(c))
+			}
+			switch {
+			case c > 1 && c&(c-1) == 0:
+				// A power of two: a shift.
+				m.c.Consume(y)
+				m.emit(&instr{op: opMov, size: 8, dst: d, src: m.vreg(x)})
+				m.emit(&instr{op: opShift, alu: shiftShl, size: size, dst: d, imm: int64(bits.TrailingZeros64(uint64(c))), hasImm: true})
+				return
+			case c == 3 || c == 5 || c == 9:
+				// lea d, [x + x*(c-1)]
+				m.c.Consume(y)
+				r := m.vreg(x)
+				m.emit(&instr{op: opLea, size: size, dst: d, mem: amode{kind: amReg, base: r, index: r, scale: uint8(c - 1)}})
+				return
+			case c == int64(int32(c)):
+				// imul d, x, imm: three operands, no copy.
+				m.c.Consume(y)
+				m.emit(&instr{op: opImul3, size: size, dst: d, src: m.vreg(x), imm: c})
+				return
+			}
+		}
 		in = &instr{op: opALU, alu: alu, size: size, dst: d, src: m.vreg(y)}
 	default:
 		if c, ok := m.imm32(y, size); ok {
@@ -394,28 +419,85 @@ func (m *Machine) LowerBranch(b *ssa.Block, targets []backend.Label) {
 	m.flush()
 }
 
-// address returns the memory operand at address value a plus off.
-func (m *Machine) address(a *ssa.Value, off int64) amode {
+// address returns the memory operand at address value a plus off, for an
+// access by a value of block b. An address computed only for this access
+// folds into the operand: base + index*scale + disp, where the base may
+// be the eBPF frame pointer (rsp-relative once the frame is known) and
+// the index a shift by 1, 2 or 3.
+func (m *Machine) address(a *ssa.Value, off int64, b *ssa.Block) amode {
 	if off != int64(int32(off)) {
 		panic(fmt.Sprintf("BUG: memory offset %d does not fit 32 bits", off))
 	}
+	// Frame offsets are added to displacements later: keep a margin.
+	fits := func(d int64) bool { return d > -(1<<30) && d < 1<<30 }
+	// addConst splits x+c, when foldable, into x and c.
+	addConst := func(x *ssa.Value, disp int64) (*ssa.Value, int64) {
+		if x.Op != ssa.OpAdd64 {
+			return x, disp
+		}
+		c, ok := constOf(x.Args[1])
+		if !ok || !fits(disp+c) {
+			return x, disp
+		}
+		if x.Args[0].Op == ssa.OpFP {
+			// FP+c costs nothing to recompute in an address: take this
+			// use from x whatever its other users, and when it has none
+			// left x needs no code.
+			m.c.Consume(x)
+			m.c.Use(x.Args[0])
+			return x.Args[0], disp + c
+		}
+		if !m.c.Fold(x, b) {
+			return x, disp
+		}
+		m.c.Consume(x.Args[1])
+		return x.Args[0], disp + c
+	}
+	am := amode{kind: amReg}
+	disp := off
+	if a.Op == ssa.OpAdd64 && m.c.Fold(a, b) {
+		x, y := a.Args[0], a.Args[1]
+		if c, ok := constOf(y); ok && fits(disp+c) {
+			m.c.Consume(y)
+			a, disp = addConst(x, disp+c)
+		} else {
+			x, disp = addConst(x, disp)
+			y, disp = addConst(y, disp)
+			if y.Op == ssa.OpFP || x.Op == ssa.OpLsh64 {
+				x, y = y, x
+			}
+			am.index, am.scale = m.vreg(y), 1
+			if y.Op == ssa.OpLsh64 {
+				if k, ok := constOf(y.Args[1]); ok && k >= 1 && k <= 3 && m.c.Fold(y, b) {
+					m.c.Consume(y.Args[1])
+					am.index, am.scale = m.vreg(y.Args[0]), 1<<k
+				}
+			}
+			a = x
+		}
+	} else {
+		a, disp = addConst(a, disp)
+	}
+	am.disp = int32(disp)
 	if a.Op == ssa.OpFP {
 		m.c.Consume(a)
 		m.usesFP = true
-		return amode{kind: amFP, disp: int32(off)}
+		am.kind = amFP
+		return am
 	}
-	return amode{kind: amReg, base: m.vreg(a), disp: int32(off)}
+	am.base = m.vreg(a)
+	return am
 }
 
 func (m *Machine) lowerLoad(v *ssa.Value) {
 	size := v.Op.Info().Size
 	signed := v.Op >= ssa.OpLoadSX8 && v.Op <= ssa.OpLoadSX32
-	m.emit(&instr{op: opLoad, size: uint8(size), signed: signed, dst: m.vreg(v), mem: m.address(v.Args[0], v.Off)})
+	m.emit(&instr{op: opLoad, size: uint8(size), signed: signed, dst: m.vreg(v), mem: m.address(v.Args[0], v.Off, v.Block)})
 }
 
 func (m *Machine) lowerStore(v *ssa.Value) {
 	size := uint8(v.Op.Info().Size)
-	mem := m.address(v.Args[0], v.Off)
+	mem := m.address(v.Args[0], v.Off, v.Block)
 	val := v.Args[1]
 	if c, ok := constOf(val); ok && (size < 8 || c == int64(int32(c))) {
 		m.c.Consume(val)
@@ -440,7 +522,7 @@ func (m *Machine) lowerStore(v *ssa.Value) {
 func (m *Machine) lowerAtomic(v *ssa.Value) {
 	info := v.Op.Info()
 	size := uint8(info.Size)
-	mem := m.address(v.Args[0], v.Off)
+	mem := m.address(v.Args[0], v.Off, v.Block)
 	kind := v.Op.Atomic()
 	var alu aluOp
 	switch kind {
@@ -490,6 +572,9 @@ func (m *Machine) lowerAtomic(v *ssa.Value) {
 		if mem.kind == amReg {
 			keep = append(keep, mem.base)
 		}
+		if mem.scale != 0 {
+			keep = append(keep, mem.index)
+		}
 		m.emit(&instr{op: opKeepAlive, uses: keep})
 		m.emit(&instr{op: opMov, size: size, dst: m.vreg(v), src: rax})
 	}
@@ -497,15 +582,21 @@ func (m *Machine) lowerAtomic(v *ssa.Value) {
 
 // lowerCall lowers helper, tail and local calls in the ABI's convention:
 // r1..r5 in the argument registers (past them on the stack above the
-// shadow space), the result in the result register.
+// shadow space), the result in the result register. callx passes its
+// helper id as a sixth argument and calls through the helper-id table:
+//
+//	xor z, z; mov t, id; cmp id, 256; cmovae t, z    ids beyond the table: slot 0
+//	lea base, [rip+helper_ids]; call [base+t*8]
 func (m *Machine) lowerCall(v *ssa.Value) {
 	m.hasCalls = true
 	var argRegs []regalloc.Reg
 	nargs := 0
-	for i, a := range v.Args[:5] {
-		if a.Op == ssa.OpUndef {
+	args := v.Args[:len(v.Args)-1] // the last is the memory state
+	for i, a := range args {
+		if a.Op == ssa.OpUndef && i < 5 {
 			// The callee does not read it (the verifier refuses reads of
 			// uninitialized registers): pass nothing.
+			m.c.Consume(a)
 			continue
 		}
 		nargs = i + 1
@@ -524,7 +615,28 @@ func (m *Machine) lowerCall(v *ssa.Value) {
 		call.reloc = backend.RelocHelper
 	case ssa.OpCallLocal:
 		call.reloc = backend.RelocCall
+	case ssa.OpCallX:
+		id := m.vreg(v.Args[5])
+		z, t, base := m.newVReg(), m.newVReg(), m.newVReg()
+		pre := []*instr{
+			{op: opZero, size: 4, dst: z},
+			{op: opMov, size: 8, dst: t, src: id},
+			{op: opCmp, size: 8, dst: id, imm: backend.HelperIDSlots, hasImm: true},
+			{op: opCmov, cc: condAe, size: 8, dst: t, src: z},
+			{op: opLeaTable, size: 8, dst: base, reloc: backend.RelocHelperIDs},
+		}
+		// Before the argument moves, which may overwrite the registers
+		// the id is computed from.
+		m.pending = append(pre, m.pending...)
+		for _, in := range pre {
+			in.line = m.line
+		}
+		call.op = opCallMem
+		call.mem = amode{kind: amReg, base: base, index: t, scale: 8}
 	}
 	m.emit(call)
 	m.emit(&instr{op: opMov, size: 8, dst: m.vreg(v), src: m.abi.IntResult})
 }
+
+// ZeroExtends implements backend.ZeroExtender.
+func (m *Machine) ZeroExtends(v *ssa.Value) bool { return zeroExtends(v) }

@@ -2,6 +2,8 @@ package amd64
 
 import (
 	"fmt"
+	"math"
+	"slices"
 
 	"github.com/bpf2native/bpf2native/backend"
 	"github.com/bpf2native/bpf2native/regalloc"
@@ -69,6 +71,9 @@ func (m *Machine) Finalize(res regalloc.Result) error {
 		}
 		b.instrs = out
 	}
+	for _, b := range m.layout() {
+		b.instrs = threeOperand(b.instrs)
+	}
 	entry := m.layout()[0]
 	entry.instrs = append(m.prologue(), entry.instrs...)
 	m.simplifyBranches()
@@ -115,31 +120,75 @@ func (m *Machine) resolve(i *instr) {
 	a.kind, a.base = amReg, rsp
 }
 
-// simplifyBranches removes jumps to the next block and turns "jcc A; jmp
-// B" with A next into "jncc B".
-func (m *Machine) simplifyBranches() {
-	order := m.layout()
-	for k, b := range order {
-		if k+1 >= len(order) {
-			break
-		}
-		next := order[k+1].label
-		n := len(b.instrs)
-		if n > 0 && b.instrs[n-1].op == opJmp && b.instrs[n-1].label == next {
-			b.instrs = b.instrs[:n-1]
-			n--
-			if n > 0 && b.instrs[n-1].op == opJcc && b.instrs[n-1].index == 0 && b.instrs[n-1].label == next {
-				// jcc next; (jmp next): nothing to do either way.
-				b.instrs = b.instrs[:n-1]
+// threeOperand turns what is left of the two-address form "mov d, x;
+// add d, y" (the copy stays when x lives on) into "lea d, [x+y]". lea sets
+// no flags, and the lowering never reads flags an add set.
+func threeOperand(is []*instr) []*instr {
+	out := is[:0]
+	for k := 0; k < len(is); k++ {
+		mv := is[k]
+		if k+1 < len(is) && mv.op == opMov && mv.size == 8 && mv.dst != mv.src {
+			add := is[k+1]
+			d, x := mv.dst, mv.src
+			if add.op == opALU && add.dst == d && (add.size == 4 || add.size == 8) {
+				lea := &instr{op: opLea, size: add.size, dst: d, mem: amode{kind: amReg, base: x}, line: add.line}
+				switch {
+				case add.alu == aluAdd && add.hasImm && add.imm == int64(int32(add.imm)):
+					lea.mem.disp = int32(add.imm)
+				case add.alu == aluSub && add.hasImm && add.imm == int64(int32(add.imm)) && add.imm != math.MinInt32:
+					lea.mem.disp = int32(-add.imm)
+				case add.alu == aluAdd && !add.hasImm && add.src != d && add.src != rsp:
+					lea.mem.index, lea.mem.scale = add.src, 1
+				default:
+					lea = nil
+				}
+				if lea != nil {
+					out = append(out, lea)
+					k++
+					continue
+				}
 			}
-			continue
 		}
-		if n > 1 && b.instrs[n-1].op == opJmp && b.instrs[n-2].op == opJcc && b.instrs[n-2].index == 0 && b.instrs[n-2].label == next {
-			jcc, jmp := b.instrs[n-2], b.instrs[n-1]
-			jcc.cc, jcc.label = jcc.cc.invert(), jmp.label
-			b.instrs = b.instrs[:n-1]
-		}
+		out = append(out, mv)
 	}
+	return out
+}
+
+// simplifyBranches lays the branches out with backend.OptimizeBranches:
+// threading, tail duplication (loop rotation) and fall-through.
+func (m *Machine) simplifyBranches() {
+	var bbs []*backend.BranchBlock[*instr]
+	blocks := map[backend.Label]*block{}
+	for _, b := range m.layout() {
+		bbs = append(bbs, &backend.BranchBlock[*instr]{Label: b.label, Instrs: b.instrs})
+		blocks[b.label] = b
+	}
+	bbs = backend.OptimizeBranches(bbs, branchOps)
+	m.order = m.order[:0]
+	for k, bb := range bbs {
+		b := blocks[bb.Label]
+		b.instrs = bb.Instrs
+		m.order = append(m.order, b)
+		m.pos[b.label] = k
+	}
+}
+
+var branchOps = backend.BranchOps[*instr]{
+	Jump: func(i *instr) (backend.Label, bool) { return i.label, i.op == opJmp },
+	CondJump: func(i *instr) (backend.Label, bool) {
+		return i.label, i.op == opJcc && i.index == 0
+	},
+	Retarget: func(i *instr, l backend.Label) { i.label = l },
+	Invert:   func(i *instr) { i.cc = i.cc.invert() },
+	Clone: func(i *instr) (*instr, bool) {
+		if i.op == opLabel || (i.op == opJcc && i.index != 0) {
+			return nil, false
+		}
+		c := *i
+		c.uses = slices.Clone(i.uses)
+		c.defs = slices.Clone(i.defs)
+		return &c, true
+	},
 }
 
 // unwindCodes describes the prologue for PE unwind tables: each push and

@@ -71,6 +71,10 @@ func image(t *testing.T, obj *backend.Object) ([]byte, int, int) {
 	base := map[backend.Table]int{}
 	base[backend.HelperTable] = len(img)
 	img = append(img, make([]byte, 8*len(obj.Helpers))...)
+	// The helper-id table follows the helper table, so the runner's stub
+	// fills both.
+	base[backend.HelperIDTable] = len(img)
+	img = append(img, make([]byte, 8*obj.HelperIDSlots)...)
 	base[backend.MapTable] = len(img)
 	img = append(img, make([]byte, 8*len(obj.Maps))...)
 	base[backend.MapValueTable] = len(img)
@@ -82,7 +86,7 @@ func image(t *testing.T, obj *backend.Object) ([]byte, int, int) {
 		v := int64(base[r.Table]+8*r.Slot) + r.Addend - int64(r.Offset)
 		binary.LittleEndian.PutUint32(img[r.Offset:], uint32(int32(v)))
 	}
-	return img, base[backend.HelperTable], len(obj.Helpers)
+	return img, base[backend.HelperTable], len(obj.Helpers) + obj.HelperIDSlots
 }
 
 // runNative runs program 0 of obj on a copy of memory and returns r0 and
@@ -205,6 +209,26 @@ func TestPhiCycleNative(t *testing.T) {
 			if r0, _ := runNative(t, obj, mem); r0 != want {
 				t.Errorf("%s: %d swaps: r0 = %d, want %d", abi, n, r0, want)
 			}
+		}
+	}
+}
+
+// TestIdiomsNative runs the programs of TestOptimizedForms natively on
+// edge-case and random inputs, under both ABIs.
+func TestIdiomsNative(t *testing.T) {
+	runner(t)
+	inputs := [][2]uint64{{0, 0}, {1, 2}, {0xffffffffffffffff, 0x80000000}, {0x8000000000000001, 7}, {0x123456789abcdef0, 0xfedcba9876543210}, {255, 1}, {6, 0xdeadbeef}}
+	for _, tc := range idiomPrograms {
+		for _, abi := range []string{"sysv", "windows"} {
+			t.Run(tc.name+"/"+abi, func(t *testing.T) {
+				obj, _ := compile(t, abi, tc.insns...)
+				for _, in := range inputs {
+					mem := binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, in[0]), in[1])
+					if r0, _ := runNative(t, obj, mem); r0 != tc.want(in[0], in[1]) {
+						t.Errorf("(%#x, %#x): r0 = %#x, want %#x", in[0], in[1], r0, tc.want(in[0], in[1]))
+					}
+				}
+			})
 		}
 	}
 }

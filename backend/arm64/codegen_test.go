@@ -90,3 +90,85 @@ func TestScratchDump(t *testing.T) {
 	t.Log(dump)
 	t.Log(disasm(t, obj.Text))
 }
+
+// TestCallx checks callx: the id, clamped into the helper-id table (ids
+// beyond it go to slot 0), indexes the table, and the unclamped id is the
+// sixth argument.
+func TestCallx(t *testing.T) {
+	obj, _ := compile(t,
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),
+		asm.Mov.Imm(asm.R1, 7),
+		asm.Instruction{OpCode: asm.Call.Op(asm.RegSource), Dst: asm.R2},
+		asm.Return())
+	got := disasm(t, obj.Text)
+	for _, want := range []string{"cmp x5, #256", "csel x", "adrp x16", "add x16, x16, #0", "ldr x16, [x16, x", ", lsl #3]", "blr x16"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no %q in:\n%s", want, got)
+		}
+	}
+	if obj.HelperIDSlots != backend.HelperIDSlots || len(obj.Relocs) != 2 || obj.Relocs[0].Table != backend.HelperIDTable ||
+		obj.Relocs[0].Form != backend.AArch64Page21 || obj.Relocs[1].Form != backend.AArch64Lo12Add {
+		t.Errorf("helper-id slots %d, relocations %+v: want adrp and add of the helper-id table", obj.HelperIDSlots, obj.Relocs)
+	}
+}
+
+// TestOptimizedForms asserts what optimizations leave in the arm64 code:
+// rotates become ror, clang's zero extension by shifts a 32-bit move, a
+// rotated loop's back edge one conditional branch.
+func TestOptimizedForms(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		insns     []asm.Instruction
+		want, not []string
+	}{{
+		name: "32-bit rotate",
+		insns: []asm.Instruction{
+			asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),
+			asm.Mov.Reg32(asm.R0, asm.R2),
+			asm.LSh.Imm32(asm.R0, 13),
+			asm.RSh.Imm32(asm.R2, 19),
+			asm.Or.Reg32(asm.R0, asm.R2),
+			asm.Return(),
+		},
+		want: []string{"ror w0, w", ", #19"},
+		not:  []string{"lsl", "lsr"},
+	}, {
+		name: "zero extension by shifts",
+		insns: []asm.Instruction{
+			asm.LoadMem(asm.R0, asm.R1, 0, asm.DWord),
+			asm.LSh.Imm(asm.R0, 32),
+			asm.RSh.Imm(asm.R0, 32),
+			asm.Return(),
+		},
+		want: []string{"mov w0, w"},
+		not:  []string{"lsl", "lsr"},
+	}, {
+		name: "loop back edge",
+		insns: []asm.Instruction{
+			asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),
+			asm.Mov.Imm(asm.R0, 0),
+			asm.JEq.Imm(asm.R2, 0, "out"),
+			asm.Add.Reg(asm.R0, asm.R2).WithSymbol("loop"),
+			asm.Sub.Imm(asm.R2, 1),
+			asm.JNE.Imm(asm.R2, 0, "loop"),
+			asm.Return().WithSymbol("out"),
+		},
+		want: []string{"b.ne"},
+		not:  []string{"\nb #", "\nb 0x"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			obj, _ := compile(t, tc.insns...)
+			code := "\n" + disasm(t, obj.Text)
+			for _, w := range tc.want {
+				if !strings.Contains(code, w) {
+					t.Errorf("no %q in:%s", w, code)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(code, n) {
+					t.Errorf("%q in:%s", n, code)
+				}
+			}
+		})
+	}
+}

@@ -58,9 +58,10 @@ const (
 	aluLsl
 	aluLsr
 	aluAsr
+	aluRor
 )
 
-var aluNames = [...]string{"add", "sub", "and", "orr", "eor", "mul", "udiv", "sdiv", "lsl", "lsr", "asr"}
+var aluNames = [...]string{"add", "sub", "and", "orr", "eor", "mul", "udiv", "sdiv", "lsl", "lsr", "asr", "ror"}
 
 // cond is a condition code, numbered as the hardware does.
 type cond uint8
@@ -226,6 +227,10 @@ func (i *instr) operands() (uses, defs []*regalloc.Reg) {
 		}
 	case opCbnz:
 		uses = append(uses, &i.src1)
+	case opCall:
+		if i.reloc == backend.RelocHelperIDs {
+			uses = append(uses, &i.src1)
+		}
 	case opAtomic:
 		uses = append(uses, &i.src1, &i.src2)
 		if i.atomic == atomicCmpXchg {
@@ -417,6 +422,20 @@ func (i *instr) target() string {
 		return fmt.Sprintf("[maps+8*map%d]", i.index)
 	case backend.RelocMapValue:
 		return fmt.Sprintf("[map_values+8*map%d]", i.index)
+	case backend.RelocHelperIDs:
+		return fmt.Sprintf("[helper_ids+8*%s]", regName(i.src1))
 	}
 	return fmt.Sprintf("func%d", i.index)
+}
+
+// Remat implements regalloc.Rematerializer for constants, table loads and
+// frame addresses.
+func (i *instr) Remat(dst regalloc.Reg) (regalloc.Instr, bool) {
+	switch {
+	case i.op == opMovImm, i.op == opLoadTable, i.op == opLea && i.mem.kind == amFP:
+		c := *i
+		c.dst, c.line = dst, 0
+		return &c, true
+	}
+	return nil, false
 }

@@ -15,12 +15,13 @@ import (
 // scratch registers x16 and x17: constants (movz/movn/movk), displacements
 // beyond a load's or store's immediate, frames beyond an add's. The only
 // words written by hand are the ones relocations patch: adrp, the ldr of
-// a table slot and bl, whose operands the relocation supplies.
+// a table slot, the add of a table's address and bl, whose operands the
+// relocation supplies.
 
 var condBranch = map[cond]string{condEq: "BEQ", condNe: "BNE", condHs: "BHS", condLo: "BLO", condHi: "BHI", condLs: "BLS",
 	condGe: "BGE", condLt: "BLT", condGt: "BGT", condLe: "BLE"}
 
-var aluMnemonics = [...]string{"ADD", "SUB", "AND", "ORR", "EOR", "MUL", "UDIV", "SDIV", "LSL", "LSR", "ASR"}
+var aluMnemonics = [...]string{"ADD", "SUB", "AND", "ORR", "EOR", "MUL", "UDIV", "SDIV", "LSL", "LSR", "ASR", "ROR"}
 
 // Hand-encoded words. A relocation fills the immediate fields of the
 // first three; the moves are written by hand because golang-asm takes
@@ -29,6 +30,7 @@ var aluMnemonics = [...]string{"ADD", "SUB", "AND", "ORR", "EOR", "MUL", "UDIV",
 const (
 	wordADRP  = 0x90000000 // adrp xd, 0
 	wordLDR64 = 0xf9400000 // ldr xt, [xn, #0]
+	wordADD64 = 0x91000000 // add xd, xn, #0
 	wordBL    = 0x94000000 // bl .
 	wordMOVN  = 0x92800000 // movn xd, #imm16, lsl #hw*16
 	wordMOVZ  = 0xd2800000 // movz xd, #imm16, lsl #hw*16
@@ -391,6 +393,16 @@ func (m *Machine) encodeInstr(e *encoder, i *instr) {
 		if i.reloc == backend.RelocCall {
 			e.relocs = append(e.relocs, relocAt{inst: len(e.insts), form: backend.AArch64Call26, kind: i.reloc, index: i.index})
 			e.add(word(wordBL))
+			return
+		}
+		if i.reloc == backend.RelocHelperIDs {
+			// adrp x16, helper_ids; add x16, x16, lo12; ldr x16, [x16, id, lsl 3]
+			e.relocs = append(e.relocs,
+				relocAt{inst: len(e.insts), form: backend.AArch64Page21, kind: i.reloc, index: i.index},
+				relocAt{inst: len(e.insts) + 1, form: backend.AArch64Lo12Add, kind: i.reloc, index: i.index})
+			e.add(word(wordADRP|uint32(hw(x16))), word(wordADD64|uint32(hw(x16))<<5|uint32(hw(x16))))
+			e.add(asm.Inst{Op: "MOVD", From: asm.Operand{Kind: asm.MemIdx, Base: hw(x16), Reg2: hw(i.src1), Imm: 3}, To: reg(x16)})
+			e.add(asm.Inst{Op: "CALL", To: memAt(x16, 0)})
 			return
 		}
 		e.loadTable(x16, i.reloc, i.index)

@@ -104,7 +104,7 @@ func isLogicalImm(c uint64, size uint8) bool {
 func zeroExtends(v *ssa.Value) bool {
 	switch v.Op {
 	case ssa.OpConst32, ssa.OpAdd32, ssa.OpSub32, ssa.OpMul32, ssa.OpAnd32, ssa.OpOr32, ssa.OpXor32,
-		ssa.OpLsh32, ssa.OpRsh32, ssa.OpArsh32, ssa.OpNeg32,
+		ssa.OpLsh32, ssa.OpRsh32, ssa.OpArsh32, ssa.OpNeg32, ssa.OpRotl32,
 		ssa.OpUDiv32, ssa.OpUMod32, ssa.OpSDiv32, ssa.OpSMod32,
 		ssa.OpUDiv32Raw, ssa.OpUMod32Raw, ssa.OpSDiv32Raw, ssa.OpSMod32Raw,
 		ssa.OpSignExt8to32, ssa.OpSignExt16to32:
@@ -148,6 +148,22 @@ func (m *Machine) lowerValue(v *ssa.Value) {
 		q := m.newVReg()
 		m.emit(&instr{op: opALU, alu: div, size: size, dst: q, src1: x, src2: y})
 		m.emit(&instr{op: opMsub, size: size, dst: m.vreg(v), src1: q, src2: y, src3: x})
+		return
+	}
+	if v.Op == ssa.OpRotl64 || v.Op == ssa.OpRotl32 {
+		// A left rotate is a right one by the complement: ror by a
+		// constant, or rorv by the negated count (which masks it).
+		size := opSize(v.Type)
+		in := &instr{op: opALU, alu: aluRor, size: size, dst: m.vreg(v), src1: m.vreg(v.Args[0])}
+		if c, ok := constOf(v.Args[1]); ok {
+			m.c.Consume(v.Args[1])
+			in.imm, in.hasImm = (int64(size)*8-c)&(int64(size)*8-1), true
+		} else {
+			t := m.newVReg()
+			m.emit(&instr{op: opNeg, size: size, dst: t, src1: m.vreg(v.Args[1])})
+			in.src2 = t
+		}
+		m.emit(in)
 		return
 	}
 	switch op := v.Op; {
@@ -433,13 +449,19 @@ func (m *Machine) lowerAtomic(v *ssa.Value) {
 
 // lowerCall lowers helper, tail and local calls in the ABI's convention:
 // r1..r5 in the argument registers, the result in the result register.
+// callx passes its helper id as a sixth argument and calls through the
+// helper-id table, ids beyond the table through slot 0:
+//
+//	cmp id, #256; csel t, id, zero, lo; blr [helper_ids + t*8]
 func (m *Machine) lowerCall(v *ssa.Value) {
 	m.hasCalls = true
 	var argRegs []regalloc.Reg
-	for i, a := range v.Args[:5] {
-		if a.Op == ssa.OpUndef {
+	args := v.Args[:len(v.Args)-1] // the last is the memory state
+	for i, a := range args {
+		if a.Op == ssa.OpUndef && i < 5 {
 			// The callee does not read it (the verifier refuses reads of
 			// uninitialized registers): pass nothing.
+			m.c.Consume(a)
 			continue
 		}
 		r := m.abi.IntArgs[i]
@@ -452,7 +474,25 @@ func (m *Machine) lowerCall(v *ssa.Value) {
 		call.reloc = backend.RelocHelper
 	case ssa.OpCallLocal:
 		call.reloc = backend.RelocCall
+	case ssa.OpCallX:
+		id := m.vreg(v.Args[5])
+		z, t := m.newVReg(), m.newVReg()
+		pre := []*instr{
+			{op: opMovImm, size: 8, dst: z, imm: 0},
+			{op: opCmp, size: 8, src1: id, imm: backend.HelperIDSlots, hasImm: true},
+			{op: opCsel, cc: condLo, size: 8, dst: t, src1: id, src2: z},
+		}
+		// Before the argument moves, which may overwrite the registers
+		// the id is computed from.
+		for _, in := range pre {
+			in.line = m.line
+		}
+		m.pending = append(pre, m.pending...)
+		call.reloc, call.index, call.src1 = backend.RelocHelperIDs, 0, t
 	}
 	m.emit(call)
 	m.emit(&instr{op: opMov, size: 8, dst: m.vreg(v), src1: m.abi.IntResult})
 }
+
+// ZeroExtends implements backend.ZeroExtender.
+func (m *Machine) ZeroExtends(v *ssa.Value) bool { return zeroExtends(v) }

@@ -1,6 +1,8 @@
 package arm64
 
 import (
+	"slices"
+
 	"github.com/bpf2native/bpf2native/backend"
 	"github.com/bpf2native/bpf2native/regalloc"
 	"github.com/bpf2native/bpf2native/ssa"
@@ -119,32 +121,38 @@ func (m *Machine) resolve(i *instr) {
 	a.kind, a.base = amReg, sp
 }
 
-// simplifyBranches removes jumps to the next block and turns "b.cc A; b
-// B" with A next into "b.!cc B" (cbnz into cbz).
+// simplifyBranches lays the branches out with backend.OptimizeBranches:
+// threading, tail duplication (loop rotation) and fall-through.
 func (m *Machine) simplifyBranches() {
-	order := m.layout()
-	for k, b := range order {
-		if k+1 >= len(order) {
-			break
-		}
-		next := order[k+1].label
-		n := len(b.instrs)
-		isCond := func(i *instr) bool { return i.op == opBcc || i.op == opCbnz }
-		if n > 0 && b.instrs[n-1].op == opJmp && b.instrs[n-1].label == next {
-			b.instrs = b.instrs[:n-1]
-			n--
-			if n > 0 && isCond(b.instrs[n-1]) && b.instrs[n-1].label == next {
-				// b.cc next; (b next): nothing to do either way.
-				b.instrs = b.instrs[:n-1]
-			}
-			continue
-		}
-		if n > 1 && b.instrs[n-1].op == opJmp && isCond(b.instrs[n-2]) && b.instrs[n-2].label == next {
-			br, jmp := b.instrs[n-2], b.instrs[n-1]
-			br.cc, br.label = br.cc.invert(), jmp.label
-			b.instrs = b.instrs[:n-1]
-		}
+	var bbs []*backend.BranchBlock[*instr]
+	blocks := map[backend.Label]*block{}
+	for _, b := range m.layout() {
+		bbs = append(bbs, &backend.BranchBlock[*instr]{Label: b.label, Instrs: b.instrs})
+		blocks[b.label] = b
 	}
+	bbs = backend.OptimizeBranches(bbs, branchOps)
+	m.order = m.order[:0]
+	for k, bb := range bbs {
+		b := blocks[bb.Label]
+		b.instrs = bb.Instrs
+		m.order = append(m.order, b)
+		m.pos[b.label] = k
+	}
+}
+
+var branchOps = backend.BranchOps[*instr]{
+	Jump: func(i *instr) (backend.Label, bool) { return i.label, i.op == opJmp },
+	CondJump: func(i *instr) (backend.Label, bool) {
+		return i.label, i.op == opBcc || i.op == opCbnz
+	},
+	Retarget: func(i *instr, l backend.Label) { i.label = l },
+	Invert:   func(i *instr) { i.cc = i.cc.invert() },
+	Clone: func(i *instr) (*instr, bool) {
+		c := *i
+		c.uses = slices.Clone(i.uses)
+		c.defs = slices.Clone(i.defs)
+		return &c, true
+	},
 }
 
 // unwindCodes describes the prologue for unwind tables, each step at the

@@ -250,3 +250,41 @@ func TestLargeOffsetsNative(t *testing.T) {
 		}
 	}
 }
+
+// TestIdiomsNative runs programs whose shapes the optimizer rewrites
+// (rotates, extensions by shifts, constant multiplies, masks of narrow
+// values, a rotated loop) natively and compares with ssa.Eval of the
+// unoptimized program.
+func TestIdiomsNative(t *testing.T) {
+	native(t)
+	programs := map[string][]asm.Instruction{
+		"rotl32": {asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord), asm.Mov.Reg32(asm.R0, asm.R2), asm.LSh.Imm32(asm.R0, 13),
+			asm.RSh.Imm32(asm.R2, 19), asm.Or.Reg32(asm.R0, asm.R2), asm.Return()},
+		"rotr64": {asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord), asm.Mov.Reg(asm.R0, asm.R2), asm.RSh.Imm(asm.R0, 8),
+			asm.LSh.Imm(asm.R2, 56), asm.Xor.Reg(asm.R0, asm.R2), asm.Return()},
+		"zext":   {asm.LoadMem(asm.R0, asm.R1, 0, asm.DWord), asm.LSh.Imm(asm.R0, 32), asm.RSh.Imm(asm.R0, 32), asm.Return()},
+		"and48":  {asm.LoadMem(asm.R0, asm.R1, 0, asm.DWord), asm.LSh.Imm(asm.R0, 48), asm.RSh.Imm(asm.R0, 48), asm.Return()},
+		"sext16": {asm.LoadMem(asm.R0, asm.R1, 0, asm.DWord), asm.LSh.Imm(asm.R0, 48), asm.ArSh.Imm(asm.R0, 48), asm.Return()},
+		"mul": {asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord), asm.Mov.Reg(asm.R0, asm.R2), asm.Mul.Imm(asm.R0, 1000),
+			asm.Mul.Imm32(asm.R2, 9), asm.Add.Reg(asm.R0, asm.R2), asm.Return()},
+		"loop": {asm.LoadMem(asm.R2, asm.R1, 0, asm.Byte), asm.Mov.Imm(asm.R0, 0), asm.JEq.Imm(asm.R2, 0, "out"),
+			asm.Add.Reg(asm.R0, asm.R2).WithSymbol("loop"), asm.And.Imm(asm.R0, 0xff), asm.Sub.Imm(asm.R2, 1),
+			asm.JNE.Imm(asm.R2, 0, "loop"), asm.Return().WithSymbol("out")},
+	}
+	for name, insns := range programs {
+		t.Run(name, func(t *testing.T) {
+			mod := moduleOf(t, marshal(t, insns))
+			obj, err := backend.Compile(mod, backend.Target{Arch: "arm64"}, backend.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range []uint64{0, 1, 6, 255, 0x80000000, 0xffffffffffffffff, 0x8000000000000001, 0x123456789abcdef0} {
+				mem := binary.LittleEndian.AppendUint64(nil, x)
+				want := evalProgram(t, insns, append([]byte(nil), mem...))
+				if got := runNative(t, obj, mod, mem); got != want {
+					t.Errorf("%#x: r0 = %#x, want %#x", x, got, want)
+				}
+			}
+		})
+	}
+}

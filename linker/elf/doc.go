@@ -8,7 +8,7 @@
 //
 //	[1] .text             PROGBITS AX, align 16: the functions of backend.Object.Text
 //	[2] .rela.text        RELA, info → .text, link → .symtab: table references
-//	[3] .bss              NOBITS WA, align 8: the three tables, zero-filled
+//	[3] .bss              NOBITS WA, align 8: the tables, zero-filled
 //	[4] .bpf2native.meta  PROGBITS, not allocated: metadata.Marshal of the Metadata
 //	[5] .note.GNU-stack   PROGBITS, empty, not executable: no executable stack
 //	[6] .symtab, [7] .strtab, [8] .shstrtab
@@ -21,6 +21,10 @@
 //	bpf2native_helpers     helper slot i → address of helper Metadata.Helpers[i]
 //	bpf2native_maps        map slot i → handle of Metadata.Slots[i]
 //	bpf2native_map_values  map slot i → address of its first value
+//	bpf2native_helper_ids  (only when code uses callx) helper id i → the
+//	                       function for that id, called with r1-r5 and the
+//	                       id as a sixth argument; slot 0 and ids without a
+//	                       helper hold a trap (ids past the table reach slot 0)
 //
 // Hidden visibility keeps the tables inside the program or shared object
 // they are linked into, so PC-relative references to them need no GOT or

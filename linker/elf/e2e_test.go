@@ -251,3 +251,86 @@ func cDriver(t *testing.T, mod *ir.Module, meta *metadata.Metadata, plat *platfo
 	p("\tfor (uint32_t i = 0; i < len; i++) printf(\"%%02x\", packet[i]);\n\tprintf(\"\\n\");\n\treturn 0;\n}\n")
 	return []byte(b.String())
 }
+
+// TestGCCCallx links a program that calls helpers by id (callx) into a C
+// driver for each toolchain: the driver fills the helper-id table from the
+// header's declaration with one function for every id and a trap in slot 0,
+// and checks that both receive the id the program asked for as their sixth
+// argument (the trap the unclamped one).
+func TestGCCCallx(t *testing.T) {
+	code := "79120000" + "00000000" + // r2 = *(u64 *)(r1 + 0)
+		"b7010000" + "29000000" + // r1 = 41
+		"8d020000" + "00000000" + // callx r2
+		"95000000" + "00000000" // exit
+	raw, err := hex.DecodeString(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insns, err := ir.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ir.NewProgram("callx_prog", insns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := &ir.Module{Source: "callx", Platform: platform.Linux, Programs: []*ir.Program{p}}
+	driver := `#include <stdio.h>
+#include <stdlib.h>
+#include "prog.h"
+static uint64_t helper(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t id)
+{
+	(void)r2; (void)r3; (void)r4; (void)r5;
+	return r1 * 1000 + id;
+}
+static uint64_t trap(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t id)
+{
+	(void)r1; (void)r2; (void)r3; (void)r4; (void)r5;
+	printf("trap %llu\n", (unsigned long long)id);
+	exit(0);
+}
+int main(int argc, char **argv)
+{
+	uint64_t id = strtoull(argv[1], 0, 0);
+	(void)argc;
+	bpf2native_helper_ids[0] = trap;
+	for (int i = 1; i < BPF2NATIVE_HELPER_ID_SLOTS; i++)
+		bpf2native_helper_ids[i] = helper;
+	printf("%llu\n", (unsigned long long)callx_prog(&id));
+	return 0;
+}
+`
+	for _, tc := range toolchains(t) {
+		t.Run(tc.arch, func(t *testing.T) {
+			obj, err := backend.Compile(mod, backend.Target{Arch: tc.arch}, backend.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			meta := metadata.FromModule(mod, obj, raw)
+			data, err := elflink.Link(obj, meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "prog.o"), data)
+			write(t, filepath.Join(dir, "prog.h"), elflink.Header(meta, "PROG_H"))
+			write(t, filepath.Join(dir, "driver.c"), []byte(driver))
+			bin := filepath.Join(dir, "driver")
+			args := []string{"-std=gnu11", "-Wall", "-Werror", "-O2", "-I", dir}
+			if tc.static {
+				args = append(args, "-static")
+			}
+			args = append(args, filepath.Join(dir, "driver.c"), filepath.Join(dir, "prog.o"), "-o", bin)
+			if out, err := exec.Command(tc.cc, args...).CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", tc.cc, err, out)
+			}
+			for id, want := range map[string]string{"5": "41005", "255": "41255", "256": "trap 256", "0": "trap 0", "0xffffffffffffffff": "trap 18446744073709551615"} {
+				cmd := append(append([]string(nil), tc.run...), bin, id)
+				out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput()
+				if err != nil || strings.TrimSpace(string(out)) != want {
+					t.Errorf("id %s: %v, output %q; want %q", id, err, out, want)
+				}
+			}
+		})
+	}
+}

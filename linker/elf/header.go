@@ -28,7 +28,7 @@ func Header(meta *metadata.Metadata, guard string) []byte {
 		hex.EncodeToString(meta.SourceSHA256[:]), meta.Platform, meta.Arch, meta.ABI)))
 	p(" *\n")
 	p(" * Link the object bpf2native wrote with this header's program. Before the\n")
-	p(" * first call the host must fill the three tables the object defines:\n")
+	p(" * first call the host must fill the tables the object defines:\n")
 	p(" *   %s[i]  the address of a function implementing helper slot i\n", HelperTableSymbol)
 	p(" *     (BPF2NATIVE_HELPER_*); it receives eBPF r1-r5 and returns r0.\n")
 	p(" *   %s[i]  the handle of map slot i (BPF2NATIVE_MAP_*): an opaque\n", MapTableSymbol)
@@ -37,6 +37,12 @@ func Header(meta *metadata.Metadata, guard string) []byte {
 	p(" *     which the program reads and writes directly: an array map's values,\n")
 	p(" *     or a global section's bytes (initially BPF2NATIVE_GLOBAL_*_INIT).\n")
 	p(" *     Slots of other map kinds are never read this way; store 0.\n")
+	if meta.HelperIDSlots > 0 {
+		p(" *   %s[id]  (callx) the function for helper id id, called with\n", HelperIDTableSymbol)
+		p(" *     r1-r5 and the id as a sixth argument; ids without a helper, and\n")
+		p(" *     slot 0, which ids beyond the table reach, must hold a trap that stops\n")
+		p(" *     the program (it can name the id from its sixth argument).\n")
+	}
 	p(" * A program returns right after a successful bpf_tail_call; the host then\n")
 	p(" * calls the target with the same context, as ebpf-for-windows does, at most\n")
 	p(" * 33 times per run. Programs are not reentrant with respect to the tables:\n")
@@ -114,6 +120,13 @@ func Header(meta *metadata.Metadata, guard string) []byte {
 		p("extern bpf2native_helper_fn %s[%d];\n", HelperTableSymbol, len(meta.Helpers))
 	}
 	p("\n")
+
+	if meta.HelperIDSlots > 0 {
+		p("/* Helper-id table (callx): slot id holds the function for helper id id. */\n")
+		p("#define BPF2NATIVE_HELPER_ID_SLOTS %d\n", meta.HelperIDSlots)
+		p("typedef uint64_t (*bpf2native_helper_id_fn)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, uint64_t id);\n")
+		p("extern bpf2native_helper_id_fn %s[%d];\n\n", HelperIDTableSymbol, meta.HelperIDSlots)
+	}
 
 	// Map tables.
 	p("/* Map and map-value tables: slot i describes the map or global section\n")

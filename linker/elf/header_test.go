@@ -30,6 +30,8 @@ func hostile() *metadata.Metadata {
 
 func TestHeaderCompiles(t *testing.T) {
 	elftestMeta := metadata.FromModule(elftest.Module(), elftest.Object(), nil)
+	callx := hostile()
+	callx.HelperIDSlots = 256
 	for name, tc := range map[string]struct {
 		meta  *metadata.Metadata
 		guard string
@@ -50,6 +52,10 @@ func TestHeaderCompiles(t *testing.T) {
 			"BPF2NATIVE_MAP__1st_ = 2,",
 			"BPF2NATIVE_HELPER_helper_777 = 1,",
 			"#define BPF2NATIVE_PROGRAMS { ok_prog, 0, 0 }",
+		}},
+		"callx": {callx, "", []string{
+			"#define BPF2NATIVE_HELPER_ID_SLOTS 256",
+			"extern bpf2native_helper_id_fn bpf2native_helper_ids[256];",
 		}},
 		"empty": {&metadata.Metadata{}, "", []string{"#define BPF2NATIVE_MAP_COUNT 0", "#ifndef BPF2NATIVE_H"}},
 	} {

@@ -21,6 +21,9 @@ const (
 	HelperTableSymbol   = "bpf2native_helpers"
 	MapTableSymbol      = "bpf2native_maps"
 	MapValueTableSymbol = "bpf2native_map_values"
+	// HelperIDTableSymbol is the helper-id table of callx; objects whose
+	// code does not call helpers by id do not define it.
+	HelperIDTableSymbol = "bpf2native_helper_ids"
 )
 
 // tableSymbols names each backend.Table's symbol.
@@ -28,6 +31,17 @@ var tableSymbols = [...]string{
 	backend.HelperTable:   HelperTableSymbol,
 	backend.MapTable:      MapTableSymbol,
 	backend.MapValueTable: MapValueTableSymbol,
+	backend.HelperIDTable: HelperIDTableSymbol,
+}
+
+// tableSizes returns the number of slots of each table of obj.
+func tableSizes(obj *backend.Object) [len(tableSymbols)]int {
+	return [...]int{
+		backend.HelperTable:   len(obj.Helpers),
+		backend.MapTable:      len(obj.Maps),
+		backend.MapValueTable: len(obj.Maps),
+		backend.HelperIDTable: obj.HelperIDSlots,
+	}
 }
 
 // Section indices in the file Link writes; fixed, so every object has the
@@ -109,8 +123,9 @@ var ErrInvalidObject = errors.New("invalid object")
 //
 // Each program's entry function becomes a global function symbol named as
 // the program, callable from C as uint64_t NAME(void *ctx); sub-programs are
-// local function symbols. The three tables are zero-filled .bss arrays the
-// host fills before the first call (see Header).
+// local function symbols. The tables are zero-filled .bss arrays the host
+// fills before the first call (see Header); the helper-id table exists only
+// when code calls helpers by id (callx).
 func Link(obj *backend.Object, meta *metadata.Metadata) ([]byte, error) {
 	if err := check(obj, meta); err != nil {
 		return nil, fmt.Errorf("linker/elf: %w", err)
@@ -142,12 +157,15 @@ func Link(obj *backend.Object, meta *metadata.Metadata) ([]byte, error) {
 	// The tables are hidden: visible to the rest of the program they are
 	// linked into (the host fills them), never exported from a shared
 	// object, so PC-relative references to them link even with -shared.
-	tableSizes := [3]int{len(obj.Helpers), len(obj.Maps), len(obj.Maps)}
-	var tableSym [3]uint32
+	sizes := tableSizes(obj)
+	var tableSym [len(tableSymbols)]uint32
 	var bssSize uint64
 	for t, name := range tableSymbols {
+		if backend.Table(t) == backend.HelperIDTable && sizes[t] == 0 {
+			continue
+		}
 		tableSym[t] = uint32(len(syms))
-		size := 8 * uint64(tableSizes[t])
+		size := 8 * uint64(sizes[t])
 		syms = append(syms, elf.Sym64{Name: strtab.add(name), Info: elf.ST_INFO(elf.STB_GLOBAL, elf.STT_OBJECT),
 			Other: byte(elf.STV_HIDDEN), Shndx: secBSS, Value: bssSize, Size: size})
 		bssSize += size
@@ -283,6 +301,9 @@ func check(obj *backend.Object, meta *metadata.Metadata) error {
 	if len(meta.Slots) != len(obj.Maps) {
 		return fmt.Errorf("%w: metadata lists %d map slots, code %d", ErrInvalidObject, len(meta.Slots), len(obj.Maps))
 	}
+	if meta.HelperIDSlots != obj.HelperIDSlots {
+		return fmt.Errorf("%w: metadata gives a helper-id table of %d slots, code %d", ErrInvalidObject, meta.HelperIDSlots, obj.HelperIDSlots)
+	}
 
 	names := map[string]bool{}
 	for _, s := range tableSymbols {
@@ -328,14 +349,10 @@ func check(obj *backend.Object, meta *metadata.Metadata) error {
 		if obj.Arch == "arm64" && r.Form != backend.Abs64 && r.Form != backend.PCRel32 && r.Offset%4 != 0 {
 			return fmt.Errorf("%w: relocation at %#x: instruction not 4-byte aligned", ErrInvalidObject, r.Offset)
 		}
-		n := len(obj.Maps)
-		switch r.Table {
-		case backend.HelperTable:
-			n = len(obj.Helpers)
-		case backend.MapTable, backend.MapValueTable:
-		default:
+		if r.Table < 0 || int(r.Table) >= len(tableSymbols) {
 			return fmt.Errorf("%w: relocation at %#x: unknown table %d", ErrInvalidObject, r.Offset, r.Table)
 		}
+		n := tableSizes(obj)[r.Table]
 		if r.Slot < 0 || r.Slot >= n {
 			return fmt.Errorf("%w: relocation at %#x: slot %d outside the %d-slot %s table", ErrInvalidObject, r.Offset, r.Slot, n, r.Table)
 		}

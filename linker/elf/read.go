@@ -76,7 +76,7 @@ func readObject(f *elf.File) (*backend.Object, *metadata.Metadata, error) {
 	if !ok || tgt.machine != f.Machine {
 		return nil, nil, fmt.Errorf("machine %v does not match the metadata's arch %q", f.Machine, meta.Arch)
 	}
-	obj := &backend.Object{Arch: meta.Arch, ABI: meta.ABI}
+	obj := &backend.Object{Arch: meta.Arch, ABI: meta.ABI, HelperIDSlots: meta.HelperIDSlots}
 	for _, h := range meta.Helpers {
 		obj.Helpers = append(obj.Helpers, h.ID)
 	}
@@ -124,7 +124,7 @@ func readObject(f *elf.File) (*backend.Object, *metadata.Metadata, error) {
 	if obj.Relocs, err = readRelocs(f, tgt, syms, len(obj.Text)); err != nil {
 		return nil, nil, err
 	}
-	sizes := [3]int{len(obj.Helpers), len(obj.Maps), len(obj.Maps)}
+	sizes := tableSizes(obj)
 	for _, r := range obj.Relocs {
 		if r.Slot < 0 || r.Slot >= sizes[r.Table] {
 			return nil, nil, fmt.Errorf("relocation at %#x: slot %d outside the %d-slot %s table", r.Offset, r.Slot, sizes[r.Table], r.Table)

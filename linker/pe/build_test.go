@@ -1,8 +1,10 @@
 package pe_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -82,4 +84,31 @@ func testDrivers(t *testing.T) []*driver {
 		t.Fatalf("building drivers: %v (%d built)", driversErr, len(drivers))
 	}
 	return drivers
+}
+
+// TestCallxRefused links code that calls helpers by id (callx): ebpf-for-
+// windows has no table of helpers by id, so Link refuses it by name.
+func TestCallxRefused(t *testing.T) {
+	raw := []byte{
+		0x79, 0x12, 0, 0, 0, 0, 0, 0, // r2 = *(u64 *)(r1 + 0)
+		0x8d, 0x02, 0, 0, 0, 0, 0, 0, // callx r2
+		0x95, 0, 0, 0, 0, 0, 0, 0, // exit
+	}
+	insns, err := ir.Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ir.NewProgram("callx", insns, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := &ir.Module{Source: "callx", Platform: platform.Windows, Programs: []*ir.Program{p}}
+	obj, err := backend.Compile(mod, backend.Target{Arch: "amd64", ABI: "windows"}, backend.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pe.Link(obj, metadata.FromModule(mod, obj, raw), pe.Options{Name: "callx"})
+	if !errors.Is(err, pe.ErrUnsupported) || !strings.Contains(err.Error(), "callx") {
+		t.Fatalf("Link = %v, want ErrUnsupported naming callx", err)
+	}
 }

@@ -116,6 +116,11 @@ func check(obj *backend.Object, meta *metadata.Metadata) error {
 	if err := meta.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidObject, err)
 	}
+	if obj.HelperIDSlots > 0 || meta.HelperIDSlots > 0 {
+		// ebpf-for-windows resolves helpers per program by id at load
+		// time and has no table of every helper by id.
+		return fmt.Errorf("%w: callx (a call through a register holding a helper id): ebpf-for-windows drivers cannot call helpers by id", ErrUnsupported)
+	}
 	if len(meta.Slots) != len(obj.Maps) || len(meta.Helpers) != len(obj.Helpers) {
 		return fmt.Errorf("%w: metadata has %d map slots and %d helper slots, the object %d and %d",
 			ErrInvalidObject, len(meta.Slots), len(meta.Helpers), len(obj.Maps), len(obj.Helpers))

@@ -39,7 +39,8 @@ const (
 	Reg8
 	// Imm is the constant Imm.
 	Imm
-	// Mem is the memory at register Base plus Disp.
+	// Mem is the memory at register Base plus Disp, plus register Index
+	// times Scale when Scale is not 0.
 	Mem
 	// SymMem is the memory at symbol Sym plus Disp, RIP-relative: a
 	// relocation is recorded for it.
@@ -56,6 +57,8 @@ type Operand struct {
 	Reg    int
 	Base   int
 	Disp   int32
+	Index  int
+	Scale  uint8
 	Imm    int64
 	Sym    int
 	Target int
@@ -205,7 +208,21 @@ func operand(o Operand, progs []*obj.Prog, sym func(int) *obj.LSym) (obj.Addr, e
 		return obj.Addr{Type: obj.TYPE_CONST, Offset: o.Imm}, nil
 	case Mem:
 		r, err := reg(o.Base)
-		return obj.Addr{Type: obj.TYPE_MEM, Reg: r, Offset: int64(o.Disp)}, err
+		a := obj.Addr{Type: obj.TYPE_MEM, Reg: r, Offset: int64(o.Disp)}
+		if o.Scale != 0 {
+			if o.Scale != 1 && o.Scale != 2 && o.Scale != 4 && o.Scale != 8 {
+				return obj.Addr{}, fmt.Errorf("bad scale %d", o.Scale)
+			}
+			if o.Index == 4 {
+				return obj.Addr{}, fmt.Errorf("rsp cannot be an index")
+			}
+			x, err := reg(o.Index)
+			if err != nil {
+				return obj.Addr{}, err
+			}
+			a.Index, a.Scale = x, int16(o.Scale)
+		}
+		return a, err
 	case SymMem:
 		return obj.Addr{Type: obj.TYPE_MEM, Name: obj.NAME_EXTERN, Sym: sym(o.Sym), Offset: int64(o.Disp)}, nil
 	case SymCall:

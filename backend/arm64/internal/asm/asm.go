@@ -55,6 +55,10 @@ const (
 	Branch
 	// Pair is the register pair Reg, Reg2 (STP, LDP).
 	Pair
+	// MemIdx is the memory at register Base plus register Reg2 shifted
+	// left by Imm (0 or the access size's log2, as loads and stores
+	// allow).
+	MemIdx
 )
 
 // Register numbers beyond x0-x30.
@@ -287,6 +291,21 @@ func operand(o Operand, progs []*obj.Prog) (obj.Addr, error) {
 			return obj.Addr{}, fmt.Errorf("zero register as a base")
 		}
 		return obj.Addr{Type: obj.TYPE_MEM, Reg: r, Offset: o.Disp}, err
+	case MemIdx:
+		r, err := reg(o.Base)
+		if err != nil || o.Base == ZR {
+			return obj.Addr{}, fmt.Errorf("bad base register %d", o.Base)
+		}
+		if o.Reg2 < 0 || o.Reg2 > 30 || o.Imm < 0 || o.Imm > 3 {
+			return obj.Addr{}, fmt.Errorf("bad index register %d or shift %d", o.Reg2, o.Imm)
+		}
+		a := obj.Addr{Type: obj.TYPE_MEM, Reg: r}
+		if o.Imm == 0 {
+			a.Index = int16(arm64.REG_R0 + o.Reg2)
+		} else {
+			a.Index = int16(arm64.REG_LSL + (o.Imm&7)<<5 + int64(o.Reg2)&31)
+		}
+		return a, nil
 	case Cond:
 		if o.Cond < EQ || o.Cond > LE {
 			return obj.Addr{}, fmt.Errorf("bad condition %d", o.Cond)

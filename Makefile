@@ -53,6 +53,10 @@ testdata-fresh:
 bench:
 	$(GO) run ./bench
 
+# The arm64 table of docs/BENCHMARKS.md: ratios only, everything under qemu-user.
+bench-arm64:
+	$(GO) run ./bench -arch arm64 -exec $(ARM64_EXEC)
+
 # examples/gen, the go:generate example: `go generate` must reproduce the
 # committed files exactly (C through clang-19, native code, the Go API), and
 # its tests must pass natively (where this host runs native code) and under

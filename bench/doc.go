@@ -26,4 +26,10 @@
 // (-batch, -batches), keep the work directory with every object and driver
 // (-keep), or profile the compiler (-cpuprofile). Work files go to a
 // private directory under $TMPDIR (native-bench-*).
+//
+// -arch arm64 (make bench-arm64) prints the arm64 table instead: native
+// code for arm64/aapcs64 and the C source built by aarch64-linux-gnu-gcc
+// -O2 in the same C driver (static, no clang), run under qemu-user (-exec),
+// and the interpreter as this program built with GOARCH=arm64 and run under
+// qemu with -interp-only. Ratios only: qemu's absolute times mean nothing.
 package main

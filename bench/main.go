@@ -48,6 +48,9 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the work directory (objects, drivers) and print its path")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the compile-speed runs to this file")
 	only := flag.String("kernels", "", "time only the kernels whose entry names match this regular expression")
+	arch := flag.String("arch", "amd64", "amd64 (the host) or arm64 (everything built for aarch64 and run under qemu-user; ratios only, no compile speed)")
+	qemu := flag.String("exec", "scripts/qemu-aarch64-exec", "with -arch arm64: the command that runs an aarch64 program")
+	interpOnly := flag.Bool("interp-only", false, "print only the interpreter's ns per call, eBPF insns per call and result of each kernel, one line each (what -arch arm64 runs under qemu)")
 	flag.Parse()
 	if *only != "" {
 		re, err := regexp.Compile(*only)
@@ -67,6 +70,25 @@ func main() {
 		ns = append(ns, n)
 	}
 	profile = *cpuProfile
+	if *interpOnly {
+		if err := interpLines(*minTime, *batches); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	switch *arch {
+	case "amd64":
+	case "arm64":
+		if err := runArm64(strings.Fields(*qemu), *only, *minTime, *batches, *keep); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "bench: -arch %q: want amd64 or arm64\n", *arch)
+		os.Exit(2)
+	}
 	if err := run(*minTime, *batches, *runTime, *compile, ns, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -114,7 +136,7 @@ func runtimeTable(plat *platform.Platform, dir string, minTime time.Duration, ba
 	fmt.Printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var logNative, logGcc, logClang, logInterp, logSize float64
 	for _, k := range kernels {
-		nr, err := timeNative(k, plat, dir, packetFile, minTime, batches)
+		nr, err := timeNative(amd64Tools, k, plat, dir, packetFile, minTime, batches)
 		if err != nil {
 			return err
 		}

@@ -26,6 +26,37 @@ import (
 // target the x86-64 baseline, as bpf2native's code does.
 var cflags = []string{"-O2", "-fno-strict-aliasing", "-fwrapv", "-I", "testdata/include"}
 
+// toolchain is what timeNative builds and runs one kernel with.
+type toolchain struct {
+	target   backend.Target
+	ccs      []string // host C compilers of the C source: gcc, then clang (optional)
+	objcopy  string
+	driverCC []string // the C driver's compiler and its flags
+	exec     []string // runs the driver (empty: directly)
+	sizes    bool     // measure code sizes (x86-64 objdump only)
+}
+
+// amd64Tools is the native table's: everything runs on the host.
+var amd64Tools = toolchain{
+	target:   backend.Target{Arch: "amd64", ABI: "sysv"},
+	ccs:      []string{"gcc", "clang-19"},
+	objcopy:  "objcopy",
+	driverCC: []string{"gcc", "-O2", "-Wall", "-Werror"},
+	sizes:    true,
+}
+
+// arm64Tools builds for aarch64 (gcc only) and runs the static driver
+// under qemu-user through exec.
+func arm64Tools(exec []string) toolchain {
+	return toolchain{
+		target:   backend.Target{Arch: "arm64", ABI: "aapcs64"},
+		ccs:      []string{"aarch64-linux-gnu-gcc"},
+		objcopy:  "aarch64-linux-gnu-objcopy",
+		driverCC: []string{"aarch64-linux-gnu-gcc", "-O2", "-static", "-Wall", "-Werror"},
+		exec:     exec,
+	}
+}
+
 // nativeResult is what the C driver measured for one kernel.
 type nativeResult struct {
 	nativeNs, gccNs, clangNs       float64
@@ -36,7 +67,7 @@ type nativeResult struct {
 // timeNative builds the kernel three ways and times them in one C driver:
 // the native object bpf2native compiles from testdata/<file>.o, and the C
 // source compiled by gcc -O2 and by clang-19 -O2 as plain functions.
-func timeNative(k kernel, plat *platform.Platform, dir, packetFile string, minTime time.Duration, batches int) (*nativeResult, error) {
+func timeNative(tc toolchain, k kernel, plat *platform.Platform, dir, packetFile string, minTime time.Duration, batches int) (*nativeResult, error) {
 	kdir := filepath.Join(dir, k.entry)
 	if err := os.MkdirAll(kdir, 0o755); err != nil {
 		return nil, err
@@ -62,7 +93,7 @@ func timeNative(k kernel, plat *platform.Platform, dir, packetFile string, minTi
 	if len(mod.Programs[prog].Helpers) > 0 {
 		return nil, fmt.Errorf("%s calls helpers; the C driver provides none", k.entry)
 	}
-	obj, err := backend.Compile(mod, backend.Target{Arch: "amd64", ABI: "sysv"}, backend.Options{})
+	obj, err := backend.Compile(mod, tc.target, backend.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", objPath, err)
 	}
@@ -83,7 +114,7 @@ func timeNative(k kernel, plat *platform.Platform, dir, packetFile string, minTi
 	if pt == nil {
 		return nil, fmt.Errorf("%s: unknown program type %q", k.entry, mod.Programs[prog].Type)
 	}
-	header, err := kernelHeader(meta, entry, k.entry, pt)
+	header, err := kernelHeader(meta, entry, k.entry, pt, len(tc.ccs) > 1)
 	if err != nil {
 		return nil, err
 	}
@@ -94,41 +125,46 @@ func timeNative(k kernel, plat *platform.Platform, dir, packetFile string, minTi
 	// The C source as a plain function, once per compiler, renamed so
 	// that the three entries can live in one program, with everything
 	// else it defines made local.
-	for _, cc := range []struct {
-		name string
-		cmd  []string
-		size *int
-	}{
-		{"gcc", []string{"gcc"}, &res.gccSize},
-		{"clang", []string{"clang-19"}, &res.clangSize},
-	} {
-		out := filepath.Join(kdir, cc.name+".o")
-		args := append(append(cc.cmd[1:], cflags...), "-c", filepath.Join("testdata", k.file), "-o", out)
-		if err := runCmd(cc.cmd[0], args...); err != nil {
+	names := []string{"gcc", "clang"}
+	sizes := []*int{&res.gccSize, &res.clangSize}
+	link := []string{filepath.Join(kdir, "native.o")}
+	for i, cc := range tc.ccs {
+		name := names[i]
+		out := filepath.Join(kdir, name+".o")
+		args := append(append([]string{}, cflags...), "-c", filepath.Join("testdata", k.file), "-o", out)
+		if err := runCmd(cc, args...); err != nil {
 			return nil, err
 		}
-		if *cc.size, err = cFuncSize(out, k.entry); err != nil {
+		if tc.sizes {
+			if *sizes[i], err = cFuncSize(out, k.entry); err != nil {
+				return nil, err
+			}
+		}
+		renamed := name + "_" + k.entry
+		if err := runCmd(tc.objcopy, "--redefine-sym", k.entry+"="+renamed, out); err != nil {
 			return nil, err
 		}
-		renamed := cc.name + "_" + k.entry
-		if err := runCmd("objcopy", "--redefine-sym", k.entry+"="+renamed, out); err != nil {
+		if err := runCmd(tc.objcopy, "--keep-global-symbol="+renamed, out); err != nil {
 			return nil, err
 		}
-		if err := runCmd("objcopy", "--keep-global-symbol="+renamed, out); err != nil {
-			return nil, err
-		}
+		link = append(link, out)
 	}
 
 	bin := filepath.Join(kdir, "cbench")
-	if err := runCmd("gcc", "-O2", "-Wall", "-Werror", "-I", kdir, "bench/c/cbench.c",
-		filepath.Join(kdir, "native.o"), filepath.Join(kdir, "gcc.o"), filepath.Join(kdir, "clang.o"), "-o", bin); err != nil {
+	args := append(append(append(tc.driverCC[1:len(tc.driverCC):len(tc.driverCC)], "-I", kdir, "bench/c/cbench.c"), link...), "-o", bin)
+	if err := runCmd(tc.driverCC[0], args...); err != nil {
 		return nil, err
 	}
-	out, err := exec.Command(bin, packetFile, strconv.FormatInt(minTime.Nanoseconds(), 10), strconv.Itoa(batches)).Output()
+	run := append(append(tc.exec[:len(tc.exec):len(tc.exec)], bin), packetFile, strconv.FormatInt(minTime.Nanoseconds(), 10), strconv.Itoa(batches))
+	out, err := exec.Command(run[0], run[1:]...).Output()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", bin, err)
+		return nil, fmt.Errorf("%s: %w", strings.Join(run, " "), err)
 	}
-	if _, err := fmt.Sscan(string(out), &res.nativeNs, &res.gccNs, &res.clangNs, &res.nativeR0, &res.gccR0, &res.clangR0); err != nil {
+	vals := []any{&res.nativeNs, &res.gccNs, &res.nativeR0, &res.gccR0}
+	if len(tc.ccs) > 1 {
+		vals = []any{&res.nativeNs, &res.gccNs, &res.clangNs, &res.nativeR0, &res.gccR0, &res.clangR0}
+	}
+	if _, err := fmt.Sscan(string(out), vals...); err != nil {
 		return nil, fmt.Errorf("%s printed %q: %w", bin, out, err)
 	}
 	return res, nil
@@ -150,13 +186,16 @@ func nativeSize(obj *backend.Object, prog int) int {
 }
 
 // kernelHeader writes kernel.h for bench/c/cbench.c.
-func kernelHeader(meta *metadata.Metadata, nativeEntry, cEntry string, pt *platform.ProgramType) ([]byte, error) {
+// Without clang it declares no CLANG_ENTRY, and the driver times two engines.
+func kernelHeader(meta *metadata.Metadata, nativeEntry, cEntry string, pt *platform.ProgramType, clang bool) ([]byte, error) {
 	var b bytes.Buffer
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("/* Generated by ./bench for %s. */\n#include <stdint.h>\n#include <stdlib.h>\n#include <string.h>\n#include \"native.h\"\n\n", cEntry)
 	p("#define NATIVE_ENTRY ((uint64_t (*)(void *))%s)\n", nativeEntry)
-	p("uint64_t gcc_%s(void *ctx);\nuint64_t clang_%s(void *ctx);\n", cEntry, cEntry)
-	p("#define GCC_ENTRY gcc_%s\n#define CLANG_ENTRY clang_%s\n", cEntry, cEntry)
+	p("uint64_t gcc_%s(void *ctx);\n#define GCC_ENTRY gcc_%s\n", cEntry, cEntry)
+	if clang {
+		p("uint64_t clang_%s(void *ctx);\n#define CLANG_ENTRY clang_%s\n", cEntry, cEntry)
+	}
 	p("#define CTX_SIZE %d\n\n", max(pt.Context.Size, 8))
 	for i, s := range meta.Slots {
 		if s.Kind == metadata.SlotGlobal {

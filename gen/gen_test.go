@@ -24,7 +24,7 @@ func needClang(t *testing.T) {
 	t.Helper()
 	for _, tool := range []string{DefaultCC, DefaultStrip} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (make deps)", tool)
+			t.Fatalf("%s is required (make test installs it)", tool)
 		}
 	}
 }

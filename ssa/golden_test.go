@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 func TestGoldenObjects(t *testing.T) {
 	objs, err := filepath.Glob("../testdata/*.o")
 	if err != nil || len(objs) == 0 {
-		t.Skip("no objects in ../testdata")
+		t.Fatal("no objects in ../testdata")
 	}
 	plat, err := platform.Get(platform.Windows)
 	if err != nil {

@@ -38,7 +38,7 @@ func disasm(t *testing.T, code []byte) string {
 	t.Helper()
 	path, err := exec.LookPath("llvm-mc-19")
 	if err != nil {
-		t.Skip("llvm-mc-19 not installed (Debian package llvm-19)")
+		t.Fatal("llvm-mc-19 is required (Debian package llvm-19; make test installs it)")
 	}
 	var in strings.Builder
 	for _, b := range code {
@@ -221,7 +221,7 @@ func TestOptimizations(t *testing.T) {
 func TestObjects(t *testing.T) {
 	objs, err := filepath.Glob("../../testdata/*.o")
 	if err != nil || len(objs) == 0 {
-		t.Skip("no objects in ../../testdata")
+		t.Fatal("no objects in ../../testdata")
 	}
 	plat, err := platform.Get(platform.Windows)
 	if err != nil {

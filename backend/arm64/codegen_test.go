@@ -55,7 +55,7 @@ func disasm(t testing.TB, code []byte) string {
 	t.Helper()
 	path, err := exec.LookPath("llvm-mc-19")
 	if err != nil {
-		t.Skip("llvm-mc-19 not installed (Debian package llvm-19)")
+		t.Fatal("llvm-mc-19 is required (Debian package llvm-19; make test installs it)")
 	}
 	var in strings.Builder
 	for _, b := range code {

@@ -2,7 +2,6 @@ package arm64_test
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/rand"
 	"path/filepath"
@@ -89,9 +88,6 @@ func TestConformanceNative(t *testing.T) {
 			t.Run(cfg.name+"/"+test.Name, func(t *testing.T) {
 				mod := moduleOf(t, test.Program)
 				obj, err := backend.Compile(mod, backend.Target{Arch: "arm64"}, backend.Options{Disable: cfg.disable})
-				if errors.Is(err, ssa.ErrUnsupported) {
-					t.Skip(err)
-				}
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -142,12 +142,12 @@ func regOf(n int) regalloc.Reg { return regalloc.Reg(n) }
 // instruction).
 func TestEncodingRelocations(t *testing.T) {
 	m := NewMachine(SysV)
-	m.order = []*block{{instrs: []*instr{
+	m.code.SetLayout([]*block{{Instrs: []*instr{
 		{op: opCall, reloc: backend.RelocHelper, index: 12},
 		{op: opCall, reloc: backend.RelocCall, index: 2},
 		{op: opLoadTable, dst: rax, reloc: backend.RelocMapValue, index: 3},
 		{op: opRet},
-	}}}
+	}}})
 	code, err := m.Encode()
 	if err != nil {
 		t.Fatal(err)

@@ -66,8 +66,8 @@ func (m *Machine) Encode() (*backend.Code, error) {
 	}
 	var marks []mark
 	for _, b := range m.layout() {
-		labelAt[b.label] = len(insts)
-		for _, i := range b.instrs {
+		labelAt[b.Label] = len(insts)
+		for _, i := range b.Instrs {
 			switch i.op {
 			case opLabel:
 				localAt[i.index] = len(insts)

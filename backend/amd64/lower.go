@@ -627,7 +627,7 @@ func (m *Machine) lowerCall(v *ssa.Value) {
 		}
 		// Before the argument moves, which may overwrite the registers
 		// the id is computed from.
-		m.pending = append(pre, m.pending...)
+		m.code.Prepend(pre)
 		for _, in := range pre {
 			in.line = m.line
 		}

@@ -204,8 +204,8 @@ func (m *Machine) Encode() (*backend.Code, error) {
 	}
 	var marks []mark
 	for bi, b := range m.layout() {
-		labelAt[b.label] = len(e.insts)
-		for _, i := range b.instrs {
+		labelAt[b.Label] = len(e.insts)
+		for _, i := range b.Instrs {
 			marks = append(marks, mark{inst: len(e.insts), line: i.line})
 			switch i.op {
 			case opKeepAlive:

@@ -487,7 +487,7 @@ func (m *Machine) lowerCall(v *ssa.Value) {
 		for _, in := range pre {
 			in.line = m.line
 		}
-		m.pending = append(pre, m.pending...)
+		m.code.Prepend(pre)
 		call.reloc, call.index, call.src1 = backend.RelocHelperIDs, 0, t
 	}
 	m.emit(call)

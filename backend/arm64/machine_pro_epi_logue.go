@@ -50,17 +50,17 @@ func (m *Machine) Finalize(res regalloc.Result) error {
 
 	for _, b := range m.layout() {
 		var out []*instr
-		for _, i := range b.instrs {
+		for _, i := range b.Instrs {
 			m.resolve(i)
 			if i.op == opRet {
 				out = append(out, m.epilogue()...)
 			}
 			out = append(out, i)
 		}
-		b.instrs = out
+		b.Instrs = out
 	}
 	entry := m.layout()[0]
-	entry.instrs = append(m.prologue(), entry.instrs...)
+	entry.Instrs = append(m.prologue(), entry.Instrs...)
 	m.simplifyBranches()
 	return nil
 }
@@ -127,17 +127,16 @@ func (m *Machine) simplifyBranches() {
 	var bbs []*backend.BranchBlock[*instr]
 	blocks := map[backend.Label]*block{}
 	for _, b := range m.layout() {
-		bbs = append(bbs, &backend.BranchBlock[*instr]{Label: b.label, Instrs: b.instrs})
-		blocks[b.label] = b
+		bbs = append(bbs, &backend.BranchBlock[*instr]{Label: b.Label, Instrs: b.Instrs})
+		blocks[b.Label] = b
 	}
 	bbs = backend.OptimizeBranches(bbs, branchOps)
-	m.order = m.order[:0]
+	order := make([]*block, len(bbs))
 	for k, bb := range bbs {
-		b := blocks[bb.Label]
-		b.instrs = bb.Instrs
-		m.order = append(m.order, b)
-		m.pos[b.label] = k
+		order[k] = blocks[bb.Label]
+		order[k].Instrs = bb.Instrs
 	}
+	m.code.SetLayout(order)
 }
 
 var branchOps = backend.BranchOps[*instr]{

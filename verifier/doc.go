@@ -62,6 +62,9 @@
 // are v0 + s·k after k iterations, so the exit test on one ("i != 32")
 // bounds the iteration count and thereby every other (an offset 4·i), on
 // its own lattice; locations no iteration changes keep their entry value.
+// Two that step in proportion from entries affine in an enclosing loop's
+// count (j = i; p = &a[i]) keep a constant difference, p = a + 4j, so
+// each range bounds the other.
 // The facts are gathered by one round of the analysis and used by the
 // next, which must confirm them (verifyProgram).
 //

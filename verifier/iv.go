@@ -1,6 +1,9 @@
 package verifier
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Induction variables. At a loop head H every location (register or
 // spilled value of the running frame) that
@@ -42,6 +45,18 @@ type ivLoc struct {
 	seg            *segHyp
 	segBad         bool
 	segOK, segSeen bool
+	// form is the location's value on every entry edge as an affine
+	// function of an enclosing loop's iteration count (ivPairs);
+	// formSeen says an entry edge was seen, formBad that one had no form
+	// or another.
+	form              ivForm
+	formSeen, formBad bool
+}
+
+// hasForm reports whether l moves by a known step and entered with one
+// form on every entry edge.
+func (l *ivLoc) hasForm() bool {
+	return !l.bad && l.seenBack && l.step != 0 && l.formSeen && !l.formBad
 }
 
 // valid reports whether l is a fact: a loop invariant (step 0), or an
@@ -79,6 +94,7 @@ func (a *analyzer) recordIV(k nodeKey, st *State, back bool) {
 			l = &ivLoc{kind: v.Kind, entry: v.Num, bad: info.flows > 0 || back}
 			info.locs[loc] = l
 			if !back {
+				a.recordForm(k, l, v)
 				return
 			}
 		}
@@ -91,6 +107,7 @@ func (a *analyzer) recordIV(k nodeKey, st *State, back bool) {
 		}
 		if !back {
 			l.entry = l.entry.Join(v.Num)
+			a.recordForm(k, l, v)
 			return
 		}
 		if used := a.ivUse[k]; a.collecting && used != nil && segApplies(used.locs[loc]) {
@@ -182,6 +199,12 @@ func ivConfirms(got, used map[nodeKey]*ivInfo) bool {
 	for k, info := range used {
 		for loc, l := range info.locs {
 			if !l.valid() {
+				if l.hasForm() {
+					g := got[k]
+					if g != nil && (g.locs[loc] == nil || !g.locs[loc].hasForm() || g.locs[loc].step != l.step || g.locs[loc].form != l.form) {
+						return false
+					}
+				}
 				continue
 			}
 			gi := got[k]
@@ -190,6 +213,9 @@ func ivConfirms(got, used map[nodeKey]*ivInfo) bool {
 			}
 			g := gi.locs[loc]
 			if g == nil || !g.valid() || g.step != l.step || g.kind != l.kind || !g.entry.Leq(l.entry) || l.noWrap && !g.noWrap {
+				return false
+			}
+			if l.hasForm() && (!g.hasForm() || g.form != l.form) {
 				return false
 			}
 			if segApplies(l) && (!g.segOK || g.seg == nil || *g.seg != *l.seg) {
@@ -216,6 +242,11 @@ func ivWeaker(a, b map[nodeKey]*ivInfo) map[nodeKey]*ivInfo {
 				} else {
 					if l.seg == nil || lb.seg == nil || *l.seg != *lb.seg || !lb.segOK {
 						l.seg = nil
+					}
+					if lb.formBad || lb.formSeen && l.formSeen && lb.form != l.form {
+						l.formBad = true
+					} else if !l.formSeen {
+						l.formSeen, l.form = lb.formSeen, lb.form
 					}
 					l.entry = l.entry.Join(lb.entry)
 					if !l.seenBack {
@@ -272,7 +303,7 @@ func (a *analyzer) refineIV(k nodeKey, in *State) *State {
 		out = in
 	}
 	if len(ivs) == 0 {
-		return a.applySegs(info, out, in)
+		return a.applySegs(info, refinePairs(info, out, in), in)
 	}
 	// The iteration count k lies in [kmin, kmax]: each location's range
 	// at the head bounds it, where the walk provably never wraps.
@@ -301,7 +332,7 @@ func (a *analyzer) refineIV(k nodeKey, in *State) *State {
 		}
 	}
 	if kmax == math.MaxUint32 || kmin > kmax {
-		return a.applySegs(info, out, in)
+		return a.applySegs(info, refinePairs(info, out, in), in)
 	}
 	if out == in {
 		out = in.clone()
@@ -320,7 +351,7 @@ func (a *analyzer) refineIV(k nodeKey, in *State) *State {
 			v.Num = n
 		}
 	}
-	return a.applySegs(info, out, in)
+	return a.applySegs(info, refinePairs(info, out, in), in)
 }
 
 // ivValue returns a pointer to the value at loc in st's top frame.
@@ -362,4 +393,132 @@ func (a *analyzer) applySegs(info *ivInfo, out, in *State) *State {
 		ivValue(out, loc).Seg = f
 	}
 	return out
+}
+
+// Pairs of induction variables. An inner loop often starts its counters
+// from an outer loop's (j = i; p = &a[i]; while (j--) *--p ...): their
+// entries are not constants, so the iteration count does not bound them,
+// but two that step in proportion, t_a = q·t_b, keep a - q·b unchanged by
+// every iteration. That difference is a constant when their entries are
+// affine in one enclosing loop's iteration count k, C + S·k, with the
+// same proportion, S_a = q·S_b: an entry value carries the ghost of an
+// outer head location whose induction fact (constant entry v0, step s)
+// makes it v0 + s·k + GD, or is a constant. Then a = q·b + C_a - q·C_b
+// (mod 2^64, and exactly where both sides are small), so each range
+// bounds the other at the head.
+
+// ivForm is C + S·k(Outer), or the constant C where S is 0.
+type ivForm struct {
+	Outer int
+	S, C  int64
+}
+
+// formLimit bounds the constants and values a pair relation is used on,
+// so that q·b + C never wraps.
+const formLimit = 1 << 40
+
+// recordForm folds entry value v of location l of loop head k into l's
+// form.
+func (a *analyzer) recordForm(k nodeKey, l *ivLoc, v *Value) {
+	f, ok := a.entryForm(k, v)
+	switch {
+	case !ok:
+		l.formBad = true
+	case !l.formSeen:
+		l.formSeen, l.form = true, f
+	case l.form != f:
+		l.formBad = true
+	}
+}
+
+// entryForm is v, on an edge entering loop head k, as an affine function
+// of an enclosing loop's count.
+func (a *analyzer) entryForm(k nodeKey, v *Value) (ivForm, bool) {
+	small := func(x int64) bool { return x > -formLimit && x < formLimit }
+	constant := func() (ivForm, bool) {
+		c := int64(v.Num.UMin)
+		return ivForm{Outer: -1, C: c}, v.Num.IsConst() && small(c)
+	}
+	if !isGhost(v.G) || v.GW32 || v.GDiv != 0 || !small(v.GD) {
+		return constant()
+	}
+	// An entry carrying an outer ghost is described by the outer count
+	// even while it is a constant (on the outer loop's first iteration),
+	// so that later iterations describe it alike.
+	f := &a.fns[a.ctxs[k.ctx].fn]
+	outer, ok := f.blockAt[ghostHead(v.G)]
+	if !ok || outer == k.block || !f.blocks[outer].loopHead || !f.inLoop(outer, k.block) {
+		return constant()
+	}
+	info := a.ivUse[nodeKey{k.ctx, outer}]
+	if info == nil {
+		return constant()
+	}
+	l := info.locs[location(ghostBase-int(v.G)-ghostHead(v.G)*1024)]
+	if l == nil || !l.valid() || l.kind != v.Kind || !small(int64(l.entry.UMin)) {
+		return constant()
+	}
+	return ivForm{Outer: outer, S: l.step, C: int64(l.entry.UMin) + v.GD}, true
+}
+
+// refinePairs narrows, in out (a refined copy of in, or in itself), each
+// induction variable by every other it keeps a constant difference with.
+func refinePairs(info *ivInfo, out, in *State) *State {
+	var locs []location
+	for loc, l := range info.locs {
+		if l.hasForm() {
+			locs = append(locs, loc)
+		}
+	}
+	slices.Sort(locs)
+	for _, la := range locs {
+		for _, lb := range locs {
+			fa, fb := info.locs[la], info.locs[lb]
+			if la == lb || fa.step%fb.step != 0 {
+				continue
+			}
+			q := fa.step / fb.step
+			if fa.form.S != q*fb.form.S || fa.form.S != 0 && fa.form.Outer != fb.form.Outer {
+				continue
+			}
+			c := fa.form.C - q*fb.form.C
+			va, ok1 := valueAt(out, la)
+			vb, ok2 := valueAt(out, lb)
+			if !ok1 || !ok2 || va.Kind != fa.kind || vb.Kind != fb.kind {
+				continue
+			}
+			lo, hi, ok := smallRange(vb)
+			if !ok {
+				continue
+			}
+			lo, hi = q*lo+c, q*hi+c
+			if q < 0 {
+				lo, hi = hi, lo
+			}
+			n, ok := va.Num.meetS(lo, hi)
+			if !ok || n == va.Num {
+				continue
+			}
+			if out == in {
+				out = in.clone()
+			}
+			ivValue(out, la).Num = n
+		}
+	}
+	return out
+}
+
+// smallRange is v's value (a number, or a pointer's offset) as a signed
+// range within ±formLimit.
+func smallRange(v Value) (lo, hi int64, ok bool) {
+	if v.Kind == Scalar {
+		if v.Num.UMax < formLimit {
+			return int64(v.Num.UMin), int64(v.Num.UMax), true
+		}
+		return 0, 0, false
+	}
+	if v.Num.SMin > -formLimit && v.Num.SMax < formLimit {
+		return v.Num.SMin, v.Num.SMax, true
+	}
+	return 0, 0, false
 }

@@ -1,5 +1,10 @@
 package verifier
 
+import (
+	"github.com/bpf2native/bpf2native/ir"
+	"github.com/cilium/ebpf/asm"
+)
+
 // Loops are found on the dominator tree, not by instruction order: clang
 // rotates loops, so the block that first enters a cycle (its header, which
 // dominates it) may come after the blocks that close it. An edge u→h is a
@@ -209,4 +214,40 @@ func (f *function) inLoop(h, b int) bool {
 		}
 	}
 	return false
+}
+
+// findLoopWrites sets f.loopWrites from the registers each block's
+// instructions may write.
+func (f *function) findLoopWrites(insns []ir.Instruction) {
+	f.loopWrites = map[int]uint16{}
+	for b, blk := range f.blocks {
+		var w uint16
+		for i := blk.start; i < blk.end; i++ {
+			w |= regsWritten(&insns[i])
+		}
+		for t := f.loopOf[b]; t >= 0 && w != 0; t = f.loopParent[t] {
+			f.loopWrites[t] |= w
+		}
+	}
+}
+
+// regsWritten over-approximates the registers ins may write.
+func regsWritten(ins *ir.Instruction) uint16 {
+	const callClobbers = 1<<0 | 1<<1 | 1<<2 | 1<<3 | 1<<4 | 1<<5
+	switch cls := ins.OpCode.Class(); {
+	case cls.IsALU(), cls == asm.LdXClass:
+		return 1 << ins.Dst
+	case cls == asm.LdClass:
+		if ins.OpCode.Mode() == asm.ImmMode {
+			return 1 << ins.Dst
+		}
+		// Legacy packet loads set r0 and clobber r1-r5.
+		return callClobbers
+	case cls == asm.StXClass && ins.OpCode.Mode() == asm.AtomicMode:
+		// Fetching atomics write src, compare-and-exchange r0.
+		return 1<<ins.Src | 1<<0
+	case cls.IsJump() && ins.OpCode.JumpOp() == asm.Call:
+		return callClobbers
+	}
+	return 0
 }

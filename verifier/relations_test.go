@@ -430,6 +430,67 @@ exit
 out:
 r0 = 0
 exit`, "read of uninitialized stack"},
+	// An inner loop whose counter and pointer start from the outer
+	// loop's (for i in 1..32: p = &a[i]; j = i; do *--p = 0 while --j):
+	// j ends the inner loop though it entered carrying the outer ghost,
+	// and p = a + 4j holds across it (pair relation, iv.go), so the
+	// stores stay in a[0..32) at the frame's bottom.
+	{"inner loop from the outer counter", `
+start:
+r2 = 1
+r5 = r10
+r5 += -508
+outer:
+r7 = r5
+r8 = r2
+inner:
+r8 += -1
+r7 += -4
+*(u32 *)(r7 + 0) = 0
+if r8 != 0 goto <inner>
+r2 += 1
+r5 += 4
+if r2 < 32 goto <outer>
+r0 = 0
+exit`, ""},
+	{"inner loop from the outer counter, one element below", `
+start:
+r2 = 1
+r5 = r10
+r5 += -508
+outer:
+r7 = r5
+r8 = r2
+inner:
+r8 += -1
+r7 += -4
+*(u32 *)(r7 - 4) = 0
+if r8 != 0 goto <inner>
+r2 += 1
+r5 += 4
+if r2 < 32 goto <outer>
+r0 = 0
+exit`, "stack+[-4,"},
+	// The pointer steps twice as fast as the counter: no relation, so no
+	// bound below (p reaches a - 4i + 4... below the frame for i > 1).
+	{"inner loop pointer stepping faster than its counter", `
+start:
+r2 = 1
+r5 = r10
+r5 += -508
+outer:
+r7 = r5
+r8 = r2
+inner:
+r8 += -1
+r7 += -8
+*(u32 *)(r7 + 4) = 0
+if r8 != 0 goto <inner>
+r2 += 1
+r5 += 4
+if r2 < 32 goto <outer>
+r0 = 0
+exit`, "outside the frame"},
 	// Rotated loops (clang's shape): the block closing the cycle comes
 	// before the head; a cycle entered twice has no single head.
 	{"rotated loop", `

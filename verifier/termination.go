@@ -23,8 +23,12 @@ import "math"
 //
 // Back edges are those of natural loops (loops.go); a cycle with several
 // entries has no head that all its iterations pass, and is rejected.
-// Ghosts of the heads of enclosing loops are kept (not restamped), so an
-// outer loop's counter survives an inner loop that does not touch it.
+// Ghosts of the heads of enclosing loops are kept (not restamped) in the
+// registers the inner loop never writes and in stack cells, so an outer
+// loop's counter survives an inner loop that does not touch it. A register
+// the inner loop writes gets the inner ghost whatever it carried: the
+// outer one would not survive the join with the back edge anyway, and the
+// inner loop's own counter (j = i; while (j--) ...) needs the inner one.
 
 const ghostBase = -(1 << 24)
 
@@ -38,6 +42,7 @@ func ghostHead(id int32) int { return int((ghostBase - int(id)) / 1024) }
 func (a *analyzer) stamp(k nodeKey, st *State) {
 	fn := a.ctxs[k.ctx].fn
 	head := a.fns[fn].blocks[k.block].start
+	written := a.fns[fn].loopWrites[k.block]
 	keep := func(id int32) bool {
 		if !isGhost(id) {
 			return false
@@ -47,7 +52,7 @@ func (a *analyzer) stamp(k nodeKey, st *State) {
 	}
 	f := st.top()
 	for r := range f.Regs {
-		if v := &f.Regs[r]; stampable(v) && !keep(v.G) {
+		if v := &f.Regs[r]; stampable(v) && (written&(1<<r) != 0 || !keep(v.G)) {
 			v.G, v.GD, v.GW32, v.GDiv = ghostID(head, r), 0, false, 0
 		}
 	}

@@ -218,6 +218,9 @@ type function struct {
 	// one entry.
 	loopOf, loopParent []int
 	irreducible        []bool
+	// loopWrites is, per loop head, the registers some instruction of
+	// its loop may write (see analyzer.stamp).
+	loopWrites map[int]uint16
 }
 
 // callCtx is a calling context: the chain of local calls that led to an
@@ -431,6 +434,7 @@ func (a *analyzer) buildCFG() {
 			}
 		}
 		f.findLoops()
+		f.findLoopWrites(p.Insns)
 		a.fns[fi] = f
 	}
 }

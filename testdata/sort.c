@@ -16,7 +16,14 @@ u64 sample_sort(sample_program_context_t *ctx)
 {
 	u8 *p = ctx->data_start;
 	u8 *end = ctx->data_end;
-	u32 a[SORT_MAX];
+	/*
+	 * Zeroed, as eBPF programs do for verifiers that track which stack
+	 * bytes are written: the loops below only ever read a[0..n), but
+	 * proving it takes j <= i < n across three loops, scaled by 4 and
+	 * tied to the first loop's byte offset: relations between registers
+	 * of different loops that bpf2native's verifier does not keep.
+	 */
+	u32 a[SORT_MAX] = {0};
 	u32 n = 0, key, j;
 	int i, k;
 

@@ -43,6 +43,10 @@ type ProgramType struct {
 	// any value.
 	Results *ResultRange
 	Context Context
+	// ProgramInfo is what ebpf-for-windows' program information adds to
+	// the context layout; nil where the platform has none (Linux) or the
+	// description gives none.
+	ProgramInfo *ProgramInfo
 }
 
 // ResultRange is an inclusive range of signed results.
@@ -109,6 +113,9 @@ type Helper struct {
 	// ChangesPacket marks helpers that may move or resize the packet,
 	// after which every packet pointer the program holds is stale.
 	ChangesPacket bool `json:"changes_packet,omitempty"`
+	// ProgramInfo is the prototype ebpf-for-windows' program information
+	// gives the helper, which the program-info hash covers.
+	ProgramInfo *HelperInfo `json:"program_info,omitempty"`
 }
 
 // HasPrototype reports whether the helper's prototype is known.
@@ -276,6 +283,13 @@ type file struct {
 			Size   int     `json:"size"`
 			Fields []Field `json:"fields"`
 		} `json:"context"`
+		ProgramInfo *struct {
+			Name                   string  `json:"name"`
+			GUID                   string  `json:"guid"`
+			BPFProgType            uint32  `json:"bpf_prog_type"`
+			Privileged             bool    `json:"is_privileged"`
+			ImplicitContextHelpers []int32 `json:"implicit_context_helpers"`
+		} `json:"program_info"`
 	} `json:"program_types"`
 	Helpers []Helper `json:"helpers"`
 }
@@ -389,6 +403,17 @@ func parse(name string, data []byte, into *Platform) (*Platform, error) {
 			}
 			pt.Results = &ResultRange{Min: r[0], Max: r[1]}
 		}
+		if pi := t.ProgramInfo; pi != nil {
+			if pi.Name == "" {
+				return nil, fmt.Errorf("%s: program type %s: program_info has no name", name, t.Name)
+			}
+			guid, err := ParseGUID(pi.GUID)
+			if err != nil {
+				return nil, fmt.Errorf("%s: program type %s: program_info: %w", name, t.Name, err)
+			}
+			pt.ProgramInfo = &ProgramInfo{Name: pi.Name, GUID: guid, BPFProgType: pi.BPFProgType,
+				Privileged: pi.Privileged, ImplicitContextHelpers: pi.ImplicitContextHelpers}
+		}
 		for _, fld := range pt.Context.Fields {
 			switch fld.Kind {
 			case FieldScalar, FieldPacket, FieldPacketEnd, FieldPacketMeta:
@@ -406,10 +431,25 @@ func parse(name string, data []byte, into *Platform) (*Platform, error) {
 		if err := h.checkPrototype(); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+		if h.ProgramInfo != nil {
+			if err := h.ProgramInfo.check(); err != nil {
+				return nil, fmt.Errorf("%s: helper %d (%s): %w", name, h.ID, h.Name, err)
+			}
+		}
 		if into.Helpers[h.ID] != nil {
 			return nil, fmt.Errorf("%s: helper %d is already defined as %s", name, h.ID, into.Helpers[h.ID].Name)
 		}
 		into.Helpers[h.ID] = &h
+	}
+	for _, t := range into.ProgramTypes {
+		if t.ProgramInfo == nil {
+			continue
+		}
+		for _, id := range t.ProgramInfo.ImplicitContextHelpers {
+			if into.Helpers[id] == nil {
+				return nil, fmt.Errorf("%s: program type %s: implicit_context_helpers names helper %d, which the platform does not have", name, t.Name, id)
+			}
+		}
 	}
 	return into, nil
 }

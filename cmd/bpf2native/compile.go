@@ -138,7 +138,7 @@ func compileCommand() *cli.Command {
 			out := c.String("o")
 			var object []byte
 			if format == "pe" {
-				object, err = linkDriver(res, mod, out)
+				object, err = linkDriver(plat, res, mod, out)
 			} else {
 				object, err = elflink.Link(res.Object, res.Metadata)
 			}
@@ -169,7 +169,7 @@ func compileCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				sys, err := linkDriver(dres, mod, driver)
+				sys, err := linkDriver(plat, dres, mod, driver)
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
@@ -311,9 +311,18 @@ func instructionCounts(mod *ir.Module) []int {
 // linkDriver links compiled code into a driver named after out: bpf2c names
 // a module after its source, and its global sections' maps after the
 // module.
-func linkDriver(res *compiler.Result, mod *ir.Module, out string) ([]byte, error) {
+func linkDriver(plat *platform.Platform, res *compiler.Result, mod *ir.Module, out string) ([]byte, error) {
+	return linkDriverNamed(plat, res, mod, strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)))
+}
+
+func linkDriverNamed(plat *platform.Platform, res *compiler.Result, mod *ir.Module, name string) ([]byte, error) {
+	hashes, err := programInfoHashes(plat, res.Metadata)
+	if err != nil {
+		return nil, err
+	}
 	return pe.Link(res.Object, res.Metadata, pe.Options{
-		Name:              strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)),
+		Name:              name,
 		InstructionCounts: instructionCounts(mod),
+		ProgramInfoHashes: hashes,
 	})
 }

@@ -14,13 +14,13 @@ import (
 	"github.com/bpf2native/bpf2native/compiler"
 	"github.com/bpf2native/bpf2native/gen"
 	"github.com/bpf2native/bpf2native/ir"
-	"github.com/bpf2native/bpf2native/linker/pe"
+	"github.com/bpf2native/bpf2native/platform"
 )
 
 // windowsDriver returns what links and signs the .sys of --windows, with
 // the key the signing flags select (the built-in test certificate when
 // none is given).
-func windowsDriver(c *cli.Context, stem string) (gen.DriverFunc, error) {
+func windowsDriver(c *cli.Context, stem string, plat *platform.Platform) (gen.DriverFunc, error) {
 	if !c.Bool("windows") {
 		return nil, nil
 	}
@@ -35,7 +35,7 @@ func windowsDriver(c *cli.Context, stem string) (gen.DriverFunc, error) {
 		return nil, err
 	}
 	return func(arch string, res *compiler.Result, mod *ir.Module) ([]byte, error) {
-		image, err := pe.Link(res.Object, res.Metadata, pe.Options{Name: stem, InstructionCounts: instructionCounts(mod)})
+		image, err := linkDriverNamed(plat, res, mod, stem)
 		if err != nil {
 			return nil, err
 		}
@@ -121,7 +121,7 @@ func genCommand() *cli.Command {
 			if c.IsSet("windows-arch") {
 				windowsArches = c.StringSlice("windows-arch")
 			}
-			driver, err := windowsDriver(c, stem)
+			driver, err := windowsDriver(c, stem, plat)
 			if err != nil {
 				return err
 			}

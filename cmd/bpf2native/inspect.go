@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/bpf2native/bpf2native/platform"
 )
 
 func inspectCommand() *cli.Command {
@@ -23,7 +25,11 @@ func inspectCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if done, err := inspectArtifact(c.App.Writer, path, data); done || err != nil {
+			win, err := platformNamed(platform.Windows, c.String("program-types"))
+			if err != nil {
+				return err
+			}
+			if done, err := inspectArtifact(c.App.Writer, path, data, win); done || err != nil {
 				return err
 			}
 			mod, plat, err := loadObject(c)

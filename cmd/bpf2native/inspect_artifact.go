@@ -9,19 +9,22 @@ import (
 	"io"
 	"strings"
 
+	"github.com/bpf2native/bpf2native/ir"
 	elflink "github.com/bpf2native/bpf2native/linker/elf"
 	"github.com/bpf2native/bpf2native/linker/pe"
 	"github.com/bpf2native/bpf2native/metadata"
+	"github.com/bpf2native/bpf2native/platform"
 	"github.com/bpf2native/bpf2native/sign"
 )
 
 // inspectArtifact describes a file bpf2native produced — a driver or a
 // native ELF object — and reports whether it was one. eBPF objects are
-// left to the caller.
-func inspectArtifact(w io.Writer, path string, data []byte) (bool, error) {
+// left to the caller. win names a driver's program types and checks its
+// program-info hashes.
+func inspectArtifact(w io.Writer, path string, data []byte, win *platform.Platform) (bool, error) {
 	switch {
 	case bytes.HasPrefix(data, []byte("MZ")):
-		return true, inspectDriver(w, path, data)
+		return true, inspectDriver(w, path, data, win)
 	case bytes.HasPrefix(data, []byte(elf.ELFMAG)):
 		f, err := elf.NewFile(bytes.NewReader(data))
 		if err != nil || f.Machine == elf.EM_BPF || f.Machine == elf.EM_NONE {
@@ -39,19 +42,73 @@ func inspectArtifact(w io.Writer, path string, data []byte) (bool, error) {
 	return false, nil
 }
 
-func inspectDriver(w io.Writer, path string, data []byte) error {
-	s, err := pe.Scan(data)
+func inspectDriver(w io.Writer, path string, data []byte, win *platform.Platform) error {
+	d, err := pe.Describe(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	fmt.Fprintf(w, "driver %s\nprograms %d\n", path, len(s.Programs))
-	for _, p := range s.Programs {
-		fmt.Fprintf(w, "  %s section=%s code=%s (%d bytes) program-type=%s attach-type=%s\n",
-			p.Name, p.Section, p.PESection, p.CodeSize, guidString(p.ProgramType), guidString(p.AttachType))
+	fmt.Fprintf(w, "driver %s\n", path)
+	if v := d.Version; v != nil {
+		fmt.Fprintf(w, "bpf2c version %d.%d.%d\n", v[0], v[1], v[2])
+	} else {
+		fmt.Fprintf(w, "bpf2c version unknown\n")
 	}
-	fmt.Fprintf(w, "maps %d\n", len(s.Maps))
-	for _, m := range s.Maps {
-		fmt.Fprintf(w, "  %s type=%d key=%d value=%d max=%d pinning=%d\n", m.Name, m.Type, m.KeySize, m.ValueSize, m.MaxEntries, m.Pinning)
+	if d.ELFHash != nil {
+		fmt.Fprintf(w, "source hash %s\n", hex.EncodeToString(d.ELFHash))
+	} else {
+		fmt.Fprintf(w, "source hash none\n")
+	}
+	fmt.Fprintf(w, "programs %d\n", len(d.Programs))
+	for _, p := range d.Programs {
+		typ := win.ProgramTypeByGUID(platform.GUID(p.ProgramType))
+		typeName := "unknown"
+		if typ != nil {
+			typeName = typ.Name
+		}
+		fmt.Fprintf(w, "  %s section=%s code=%s (%d bytes) program-type=%s %s attach-type=%s\n",
+			p.Name, p.Section, p.PESection, p.CodeSize, typeName, guidString(p.ProgramType), guidString(p.AttachType))
+		var helpers []string
+		var ids []int32
+		for _, h := range p.Helpers {
+			helpers = append(helpers, fmt.Sprintf("%s(%d)", h.Name, h.ID))
+			ids = append(ids, int32(h.ID))
+		}
+		if len(helpers) > 0 {
+			fmt.Fprintf(w, "    helpers %s\n", strings.Join(helpers, " "))
+		}
+		if p.InfoHash == nil {
+			fmt.Fprintf(w, "    program-info hash none (the runtime refuses the program)\n")
+			continue
+		}
+		check := "not checked: no " + win.Name + " program type has its GUID"
+		if typ != nil {
+			want, err := win.ProgramInfoHash(typ, ids)
+			switch {
+			case err != nil:
+				check = "not checked: " + err.Error()
+			case bytes.Equal(want, p.InfoHash):
+				check = "matches the " + win.Name + " platform's"
+			default:
+				check = "the " + win.Name + " platform's is " + hex.EncodeToString(want)
+			}
+		}
+		fmt.Fprintf(w, "    program-info hash %s %s (%s)\n", p.InfoHashType, hex.EncodeToString(p.InfoHash), check)
+	}
+	fmt.Fprintf(w, "maps %d\n", len(d.Maps))
+	for _, m := range d.Maps {
+		kind, known := win.MapKinds[m.Type]
+		kindName, inner := "unknown", ""
+		if known {
+			kindName = kind.String()
+		}
+		if known && (kind == ir.MapHashOfMaps || kind == ir.MapArrayOfMaps) && int(m.InnerIndex) < len(d.Maps) {
+			inner = " inner=" + d.Maps[m.InnerIndex].Name
+		}
+		fmt.Fprintf(w, "  %s type=%d (%s) key=%d value=%d max=%d pinning=%d%s\n", m.Name, m.Type, kindName, m.KeySize, m.ValueSize, m.MaxEntries, m.Pinning, inner)
+	}
+	fmt.Fprintf(w, "globals %d\n", len(d.Globals))
+	for _, g := range d.Globals {
+		fmt.Fprintf(w, "  %s size=%d\n", g.Name, g.Size)
 	}
 	printSigner(w, data)
 	return nil

@@ -179,7 +179,7 @@ func TestInspectArtifacts(t *testing.T) {
 	for _, want := range []string{
 		"driver " + sys,
 		// ebpf-for-windows' EBPF_PROGRAM_TYPE_XDP_GUID.
-		"program-type={f1832a85-85d5-45b0-98a0-7069d63013b0}",
+		"program-type=xdp {f1832a85-85d5-45b0-98a0-7069d63013b0}",
 		"signer \"bpf2native TEST signing certificate - NOT TRUSTED\"",
 	} {
 		if !strings.Contains(out, want) {

@@ -2,6 +2,7 @@ package pe
 
 import (
 	"bytes"
+	"crypto/sha512"
 	"debug/pe"
 	"encoding/binary"
 	"errors"
@@ -23,6 +24,19 @@ type ScannedProgram struct {
 	ProgramType, AttachType  GUID
 	// CodeSize is the size of the code section named PESection.
 	CodeSize uint32
+	// Helpers are the helpers the program calls, in the entry's order,
+	// without the sentinels (id 0) the runtime skips.
+	Helpers []ScannedHelper
+	// InfoHash is program_info_hash, of the algorithm InfoHashType names;
+	// nil if the entry has none.
+	InfoHash     []byte
+	InfoHashType string
+}
+
+// ScannedHelper is one helper_function_entry_t.
+type ScannedHelper struct {
+	ID   uint32
+	Name string
 }
 
 // ScannedMap is one map_entry_t found by scanning.
@@ -177,6 +191,33 @@ func scan(image []byte) (*Scanned, error) {
 					return nil, fmt.Errorf("program %s: GUID: %w", p.Name, err)
 				}
 				copy(dst[:], g)
+			}
+			// The kernel-mode loader (ebpf_native.c) reads these.
+			for k := range int(le.Uint16(e[88:])) {
+				h, err := at(data, le.Uint64(e[80:])+uint64(helperEntrySize*k), helperEntrySize)
+				if err != nil {
+					return nil, fmt.Errorf("program %s: helper %d: %w", p.Name, k, err)
+				}
+				if id := le.Uint32(h[24:]); id != 0 {
+					name, err := str(le.Uint64(h[32:]))
+					if err != nil {
+						return nil, fmt.Errorf("program %s: helper %d: %w", p.Name, id, err)
+					}
+					p.Helpers = append(p.Helpers, ScannedHelper{id, name})
+				}
+			}
+			if n := le.Uint64(e[128:]); n > 0 {
+				if n > sha512.Size {
+					return nil, fmt.Errorf("program %s: program-info hash of %d bytes", p.Name, n)
+				}
+				h, err := at(rdata, le.Uint64(e[120:]), int(n))
+				if err != nil {
+					return nil, fmt.Errorf("program %s: program-info hash: %w", p.Name, err)
+				}
+				p.InfoHash = bytes.Clone(h)
+				if p.InfoHashType, err = str(le.Uint64(e[136:])); err != nil {
+					return nil, fmt.Errorf("program %s: program-info hash type: %w", p.Name, err)
+				}
 			}
 			progs = append(progs, found{p, p.PESection})
 		}

@@ -44,7 +44,7 @@ const (
 type DriverFunc func(arch string, res *compiler.Result, mod *ir.Module) ([]byte, error)
 
 // ErrNoDriver is returned for Options.Windows without Options.Driver.
-var ErrNoDriver = errors.New("no Windows driver linker is wired in yet (linker/pe and sign are in progress)")
+var ErrNoDriver = errors.New("no Windows driver linker given (Options.Driver)")
 
 // Options describe one generation.
 type Options struct {
@@ -397,9 +397,6 @@ func windowsDrivers(opts Options, stem, objectName string, object []byte) ([]Fil
 			return nil, fmt.Errorf("--windows: %w", err)
 		}
 		abi := "windows"
-		if arch == "arm64" {
-			abi = "aapcs64" // Windows on ARM64 follows AAPCS64
-		}
 		if _, err := a.ABI(abi); err != nil {
 			return nil, fmt.Errorf("--windows: %w", err)
 		}

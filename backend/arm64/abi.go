@@ -20,10 +20,29 @@ var AAPCS64 = &backend.ABI{
 	StackAlign: 16,
 }
 
+// Windows is the Windows ARM64 convention (ebpf-for-windows drivers,
+// linker/pe): AAPCS64's argument, result and callee-saved registers, but
+// x18 is the platform register, holding the TEB in user mode and the KPCR
+// in the kernel, which code must neither use nor clobber, so it is in
+// neither set. Code generated under it differs from AAPCS64 code in one
+// place, for the unwinder: Windows unwind codes describe only pairs of
+// consecutive registers (save_regp saves x(19+n) and x(20+n)), so the
+// prologue pairs callee-saved registers only when they are consecutive
+// and stores the others one by one.
+var Windows = &backend.ABI{
+	Name:        "windows",
+	IntArgs:     []regalloc.Reg{x0, x1, x2, x3, x4, x5, x6, x7},
+	IntResult:   x0,
+	CalleeSaved: regalloc.NewRegSet(x19, x20, x21, x22, x23, x24, x25, x26, x27, x28),
+	CallerSaved: regalloc.NewRegSet(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15,
+		x16, x17),
+	StackAlign: 16,
+}
+
 func init() {
 	backend.Register(&backend.Arch{
 		Name:       "arm64",
-		ABIs:       []*backend.ABI{AAPCS64},
+		ABIs:       []*backend.ABI{AAPCS64, Windows},
 		NewMachine: func(abi *backend.ABI) backend.Machine { return NewMachine(abi) },
 		// udf #0 between functions: a jump into padding traps.
 		Fill: []byte{0, 0, 0, 0},

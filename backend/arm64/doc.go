@@ -3,7 +3,8 @@
 // the ISA-independent register allocator (machine.go, instr.go), lays out
 // the frame and adds the prologue and epilogues (machine_pro_epi_logue.go)
 // and encodes through golang-asm (instr_encoding.go, internal/asm). The
-// AAPCS64 convention is a backend.ABI value (abi.go).
+// AAPCS64 convention and the Windows ARM64 one of ebpf-for-windows
+// drivers are backend.ABI values (abi.go).
 //
 // Two registers are never allocated: x16 and x17 (IP0 and IP1, which
 // AAPCS64 lets any call clobber) are the scratch registers of the

@@ -261,7 +261,7 @@ func (m *Machine) Encode() (*backend.Code, error) {
 // block's code.
 func (m *Machine) prologueLen() int {
 	f := &m.frame
-	n := (len(f.saves) + 1) / 2
+	n := len(f.groups)
 	if f.size > 0 {
 		n++
 	}

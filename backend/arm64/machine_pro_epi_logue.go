@@ -12,7 +12,8 @@ import (
 //
 //	sp+0                   frame record: saved x29, x30 (when the
 //	                       function calls; x29 points here)
-//	+record                callee-saved registers, 8 bytes each, in pairs
+//	+record                callee-saved registers, 8 bytes each, stored
+//	                       in pairs (stp) as far as the ABI allows
 //	+saves                 spill slots, 8 bytes each
 //	+saves+spills          the eBPF stack, 512 bytes; r10 is its end
 //	size                   (rounded up to 16) the caller's frame
@@ -24,7 +25,10 @@ import (
 // calls pass five. The frame has a fixed size and everything is
 // addressed from sp.
 type frame struct {
-	saves    []regalloc.Reg
+	saves []regalloc.Reg
+	// groups are the saves as the prologue stores them: each a pair (one
+	// stp) or a single register (one str).
+	groups   []saveGroup
 	record   int // 16 when the frame record is saved, else 0
 	size     int
 	spills   int // offset of spill slot 0
@@ -39,6 +43,7 @@ func (m *Machine) Finalize(res regalloc.Result) error {
 	if m.hasCalls {
 		f.record = 16
 	}
+	f.groups = groupSaves(f.saves, f.record, m.abi == Windows)
 	f.spills = f.record + 8*len(f.saves)
 	f.hasStack = m.usesFP
 	stack := 0
@@ -65,6 +70,30 @@ func (m *Machine) Finalize(res regalloc.Result) error {
 	return nil
 }
 
+// saveGroup is one store of the prologue's callee-saved registers at
+// sp+off: r1 alone (r2 = regalloc.NoReg) or the pair r1, r2.
+type saveGroup struct {
+	r1, r2 regalloc.Reg
+	off    int
+}
+
+// groupSaves pairs saves, stored from sp+base up, two by two; with
+// consecutive set, only registers numbered one after the other form a
+// pair, the only pairs Windows unwind codes can describe.
+func groupSaves(saves []regalloc.Reg, base int, consecutive bool) []saveGroup {
+	var gs []saveGroup
+	for k := 0; k < len(saves); {
+		g := saveGroup{r1: saves[k], r2: regalloc.NoReg, off: base + 8*k}
+		if k+1 < len(saves) && (!consecutive || saves[k+1] == saves[k]+1) {
+			g.r2 = saves[k+1]
+			k++
+		}
+		gs = append(gs, g)
+		k++
+	}
+	return gs
+}
+
 func (m *Machine) prologue() []*instr {
 	f := &m.frame
 	var is []*instr
@@ -75,12 +104,11 @@ func (m *Machine) prologue() []*instr {
 		is = append(is, &instr{op: opStp, src1: x29, src2: x30, imm: 0})
 		is = append(is, &instr{op: opMovFromSP, dst: x29})
 	}
-	for k := 0; k < len(f.saves); k += 2 {
-		off := int64(f.record + 8*k)
-		if k+1 < len(f.saves) {
-			is = append(is, &instr{op: opStp, src1: f.saves[k], src2: f.saves[k+1], imm: off})
+	for _, g := range f.groups {
+		if g.r2 != regalloc.NoReg {
+			is = append(is, &instr{op: opStp, src1: g.r1, src2: g.r2, imm: int64(g.off)})
 		} else {
-			is = append(is, &instr{op: opStore, size: 8, src1: f.saves[k], mem: amode{kind: amReg, base: sp, disp: off}})
+			is = append(is, &instr{op: opStore, size: 8, src1: g.r1, mem: amode{kind: amReg, base: sp, disp: int64(g.off)}})
 		}
 	}
 	return is
@@ -89,12 +117,11 @@ func (m *Machine) prologue() []*instr {
 func (m *Machine) epilogue() []*instr {
 	f := &m.frame
 	var is []*instr
-	for k := 0; k < len(f.saves); k += 2 {
-		off := int64(f.record + 8*k)
-		if k+1 < len(f.saves) {
-			is = append(is, &instr{op: opLdp, dst: f.saves[k], src2: f.saves[k+1], imm: off})
+	for _, g := range f.groups {
+		if g.r2 != regalloc.NoReg {
+			is = append(is, &instr{op: opLdp, dst: g.r1, src2: g.r2, imm: int64(g.off)})
 		} else {
-			is = append(is, &instr{op: opLoad, size: 8, dst: f.saves[k], mem: amode{kind: amReg, base: sp, disp: off}})
+			is = append(is, &instr{op: opLoad, size: 8, dst: g.r1, mem: amode{kind: amReg, base: sp, disp: int64(g.off)}})
 		}
 	}
 	if f.record > 0 {
@@ -154,15 +181,26 @@ var branchOps = backend.BranchOps[*instr]{
 	},
 }
 
-// unwindCodes describes the prologue for unwind tables, each step at the
-// offset just past its instruction: the allocation, the frame record
-// ("save_pair" of x29 and x30, then "setfp") and each callee-saved pair.
+// unwindCodes describes the prologue for unwind tables, one step per
+// machine instruction, each at the offset just past it (ends holds the
+// offsets past each of the prologue's instrs): the allocation ("alloc",
+// two steps when the frame needs a sub of its low 12 bits and one of the
+// rest), the frame record ("save_pair" of x29 and x30, then "setfp") and
+// each callee-saved store ("save_pair" of Reg and the next saved register,
+// which under the Windows ABI is always Reg+1, or "push" of Reg alone),
+// Size being its offset from sp.
 func (m *Machine) unwindCodes(ends []int) []backend.UnwindCode {
 	f := &m.frame
 	var codes []backend.UnwindCode
 	k := 0
 	if f.size > 0 {
-		codes = append(codes, backend.UnwindCode{Offset: ends[k], Op: "alloc", Size: f.size})
+		lo, hi := f.size&0xfff, f.size&^0xfff
+		if lo != 0 && hi != 0 {
+			codes = append(codes, backend.UnwindCode{Offset: ends[k] - 4, Op: "alloc", Size: lo})
+			codes = append(codes, backend.UnwindCode{Offset: ends[k], Op: "alloc", Size: hi})
+		} else {
+			codes = append(codes, backend.UnwindCode{Offset: ends[k], Op: "alloc", Size: f.size})
+		}
 		k++
 	}
 	if f.record > 0 {
@@ -170,12 +208,12 @@ func (m *Machine) unwindCodes(ends []int) []backend.UnwindCode {
 		codes = append(codes, backend.UnwindCode{Offset: ends[k+1], Op: "setfp"})
 		k += 2
 	}
-	for j := 0; j < len(f.saves); j += 2 {
+	for _, g := range f.groups {
 		op := "save_pair"
-		if j+1 == len(f.saves) {
+		if g.r2 == regalloc.NoReg {
 			op = "push"
 		}
-		codes = append(codes, backend.UnwindCode{Offset: ends[k], Op: op, Reg: int(f.saves[j]), Size: f.record + 8*j})
+		codes = append(codes, backend.UnwindCode{Offset: ends[k], Op: op, Reg: int(g.r1), Size: g.off})
 		k++
 	}
 	return codes

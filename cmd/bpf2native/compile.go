@@ -158,8 +158,8 @@ func compileCommand() *cli.Command {
 				}
 			}
 			if driver != "" {
-				// The driver's code follows the Microsoft x64 convention,
-				// so it is compiled again for it.
+				// The driver's code follows the Windows convention of
+				// its arch, so it is compiled again for it.
 				dres, err := compiler.Compile(mod, source, compiler.Options{
 					Platform: plat,
 					Target:   backend.Target{Arch: arch, ABI: defaultABI(arch, "pe")},

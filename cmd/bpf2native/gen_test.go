@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"debug/pe"
 	"errors"
 	"fmt"
 	"os"
@@ -117,18 +118,31 @@ char _license[] __attribute__((section("license"), used)) = "MIT";
 	}
 }
 
-// TestGenWindowsDriver checks that --windows writes a driver signed with
-// the built-in test certificate beside the package.
+// TestGenWindowsDriver checks that --windows writes a driver per
+// --windows-arch, signed with the built-in test certificate, beside the
+// package.
 func TestGenWindowsDriver(t *testing.T) {
 	needClang(t)
 	dir := t.TempDir()
-	status, _, stderr := invokeGen("--output-dir", dir, "--go-package", "counter", "--windows", "Counter", "../../examples/gen/counter/counter.c", "--", "-I../../examples/gen/counter")
+	status, _, stderr := invokeGen("--output-dir", dir, "--go-package", "counter", "--windows", "--windows-arch", "amd64", "--windows-arch", "arm64", "Counter", "../../examples/gen/counter/counter.c", "--", "-I../../examples/gen/counter")
 	if status != 0 {
 		t.Fatalf("status %d: %s", status, stderr)
 	}
-	sys := filepath.Join(dir, "counter_windows_amd64.sys")
-	status, out, stderr := invoke("verify-signature", "--test-ca", sys)
-	if status != 0 || !strings.Contains(out, "valid pe signature") {
-		t.Errorf("verify-signature: status %d %q %q", status, out, stderr)
+	for arch, machine := range map[string]string{"amd64": "AMD64", "arm64": "ARM64"} {
+		sys := filepath.Join(dir, "counter_windows_"+arch+".sys")
+		status, out, stderr := invoke("verify-signature", "--test-ca", sys)
+		if status != 0 || !strings.Contains(out, "valid pe signature") {
+			t.Errorf("verify-signature %s: status %d %q %q", arch, status, out, stderr)
+		}
+		f, err := pe.Open(sys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := peMachines[f.Machine]; got != machine {
+			t.Errorf("%s: machine %#x, want %s", sys, f.Machine, machine)
+		}
+		f.Close()
 	}
 }
+
+var peMachines = map[uint16]string{pe.IMAGE_FILE_MACHINE_AMD64: "AMD64", pe.IMAGE_FILE_MACHINE_ARM64: "ARM64"}

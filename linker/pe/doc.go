@@ -13,6 +13,10 @@
 // ntoskrnl.exe and NETIO.SYS only. No CRT, no TLS. docs/PE.md describes the
 // layout and the bpf2c.h version it matches.
 //
+// The code is amd64 or arm64 code compiled for the Windows ABI; the
+// driver's own routines are hand-assembled for the same ISA (driver.go),
+// and each ISA gets its own unwind format.
+//
 // Generated code reaches helpers, maps and globals through module-wide
 // tables, as in every container; each program's entry in the metadata table
 // is a small thunk that copies what the runtime resolved for that program

@@ -1,156 +1,76 @@
 package pe
 
+import "github.com/bpf2native/bpf2native/backend"
+
 // The driver's own routines (DriverEntry, DriverUnload, the NMR callbacks,
-// the metadata table's functions and each program's entry thunk) are
-// hand-assembled x86-64, Microsoft x64 convention. Each instruction's bytes
-// are written next to its mnemonic; encodings are from the Intel SDM,
-// volume 2 (REX prefixes in 2.2.1, ModRM/SIB in 2.1.5, RIP-relative
-// addressing in 2.2.1.6). RIP-relative operands are written as fixups so
-// the image builder fills in the displacement once sections have RVAs.
-
-// asm accumulates one routine.
-type asm struct {
-	im   *image
-	sec  secID
-	code []byte
-	// fix are fixups relative to the routine's start.
-	fix []fixup
-	// labels and their uses (rel8 jumps) within the routine.
-	labels map[string]int
-	jumps  []jump
-	// unwind: prologue size and codes, in prologue order.
-	prolog int
-	codes  []unwindCode
+// the registry callback, the metadata table's functions and each program's
+// entry thunk) are hand-assembled for the target ISA by an isa: x64.go for
+// x86-64 (Microsoft x64 convention), a64.go for AArch64 (Windows ARM64
+// convention). Both implement the same logic, routine by routine; link
+// calls them in one order, so the image's layout does not depend on the
+// ISA beyond the routines' sizes. Each isa also writes the unwind
+// information (.pdata, and .xdata in .rdata) of every function, generated
+// and hand-assembled, in its ISA's format.
+type isa interface {
+	// machine is the COFF header's Machine.
+	machine() uint16
+	// fill pads code sections: a byte that traps when executed.
+	fill() byte
+	// code checks the generated code's functions and records them for
+	// unwind information; their bytes are already at the start of .text.
+	code(obj *backend.Object) error
+	// thunk writes a program's entry in section sec: it copies what the
+	// runtime resolved for the program into the module tables, then
+	// jumps to the program at entry.
+	thunk(sec secID, copies []thunkCopy, entry sym) (sym, error)
+	// getter writes a metadata table function f(void **p, size_t *n)
+	// storing target's address (or NULL without ok) and count.
+	getter(target sym, ok bool, count uint32) sym
+	// version writes the table's version function, storing Version in
+	// its bpf2c_version_t argument.
+	version() sym
+	// attach writes the NMR client attach callback, which refuses a
+	// second provider and otherwise calls NmrClientAttachProvider (its
+	// IAT slot nmrAttach) with table as the client dispatch, recording
+	// the binding in provider.
+	attach(provider, table, nmrAttach sym) sym
+	// detach writes the NMR client detach callback, clearing provider.
+	detach(provider sym) sym
+	// queryRoutine writes the RtlQueryRegistryValues callback that copies
+	// a 16-byte REG_BINARY value to guid.
+	queryRoutine(guid sym) sym
+	// unload writes DriverUnload: NmrDeregisterClient(client), then
+	// NmrWaitForClientDeregisterComplete(client) when NMR answers
+	// STATUS_PENDING (IAT slots deregister and wait).
+	unload(client, deregister, wait sym) sym
+	// driverEntry writes DriverEntry in section sec: it queries the
+	// registry with queryTable (RtlQueryRegistryValues, IAT slot
+	// rtlQuery), registers an NMR client with chars storing its handle
+	// in client (NmrRegisterClient, IAT slot nmrRegister) and sets the
+	// driver object's DriverUnload to unload.
+	driverEntry(sec secID, queryTable, chars, client, unload, rtlQuery, nmrRegister sym) sym
+	// unwind writes the unwind information of every function in address
+	// order: .pdata entries in pdata, unwind records in rdata.
+	unwind(rdata, pdata secID) error
 }
 
-type jump struct {
-	at    int // offset of the rel8 byte
-	label string
+// thunkCopy is one copy a program thunk makes: the 8 bytes at offset src
+// of the array a program_runtime_context_t field (at offset field) points
+// to, into the module table slot dst.
+type thunkCopy struct {
+	field int
+	src   int
+	dst   sym
 }
-
-type unwindCode struct {
-	offset int // code offset just past the instruction
-	op     uint8
-	info   uint8
-	extra  []uint16
-}
-
-// UNWIND_CODE operations (x64 exception handling, "struct UNWIND_CODE").
-const (
-	uwopPushNonvol = 0
-	uwopAllocLarge = 1
-	uwopAllocSmall = 2
-)
-
-func newAsm(im *image, sec secID) *asm {
-	return &asm{im: im, sec: sec, labels: map[string]int{}}
-}
-
-// b emits raw instruction bytes.
-func (a *asm) b(bs ...byte) *asm { a.code = append(a.code, bs...); return a }
-
-// rip emits an instruction whose disp32 is RIP-relative to target: pre are
-// the bytes before the displacement, post the bytes after it (an
-// immediate), which count towards the end of the instruction.
-func (a *asm) rip(target sym, add int64, pre []byte, post ...byte) *asm {
-	a.code = append(a.code, pre...)
-	a.fix = append(a.fix, fixup{off: len(a.code), to: target, add: add - 4 - int64(len(post)), kind: fixRel32})
-	a.code = append(a.code, 0, 0, 0, 0)
-	a.code = append(a.code, post...)
-	return a
-}
-
-func (a *asm) imm32(v uint32) []byte {
-	return []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
-}
-
-func (a *asm) label(name string) *asm { a.labels[name] = len(a.code); return a }
-
-// jcc8 emits a short conditional or unconditional jump (opcode op, rel8).
-func (a *asm) jcc8(op byte, label string) *asm {
-	a.code = append(a.code, op, 0)
-	a.jumps = append(a.jumps, jump{at: len(a.code) - 1, label: label})
-	return a
-}
-
-// push records "push reg" as a prologue step.
-func (a *asm) pushProlog(reg uint8) *asm {
-	if reg >= 8 {
-		a.b(0x41)
-	}
-	a.b(0x50 + reg&7)
-	a.codes = append(a.codes, unwindCode{offset: len(a.code), op: uwopPushNonvol, info: reg})
-	a.prolog = len(a.code)
-	return a
-}
-
-// subRSP records "sub rsp, n" (8 <= n <= 128, n%8 == 0) as a prologue step:
-// 48 83 EC ib.
-func (a *asm) subRSP(n int) *asm {
-	a.b(0x48, 0x83, 0xec, byte(n))
-	a.codes = append(a.codes, unwindCode{offset: len(a.code), op: uwopAllocSmall, info: uint8((n - 8) / 8)})
-	a.prolog = len(a.code)
-	return a
-}
-
-// finish appends the routine to its section (16-byte aligned) and returns
-// the routine's symbol and size.
-func (a *asm) finish() (sym, int) {
-	for _, j := range a.jumps {
-		to, ok := a.labels[j.label]
-		if !ok {
-			panic("BUG: pe: undefined label " + j.label)
-		}
-		d := to - (j.at + 1)
-		if d < -128 || d > 127 {
-			panic("BUG: pe: short jump out of range")
-		}
-		a.code[j.at] = byte(int8(d))
-	}
-	a.im.align(a.sec, 16)
-	at := a.im.bytes(a.sec, a.code)
-	for _, f := range a.fix {
-		a.im.ref(a.sec, at.off+f.off, f.kind, f.to, f.add)
-	}
-	return at, len(a.code)
-}
-
-// unwindInfo encodes an UNWIND_INFO (version 1, no handler, no frame
-// register) with codes in the reverse of prologue order, as the format
-// requires.
-func unwindInfo(prolog int, codes []unwindCode) []byte {
-	var slots []uint16
-	for k := len(codes) - 1; k >= 0; k-- {
-		c := codes[k]
-		slots = append(slots, uint16(c.offset)|uint16(c.op)<<8|uint16(c.info)<<12)
-		slots = append(slots, c.extra...)
-	}
-	out := []byte{1, byte(prolog), byte(len(slots)), 0}
-	for _, s := range slots {
-		out = append(out, byte(s), byte(s>>8))
-	}
-	if len(slots)%2 == 1 {
-		out = append(out, 0, 0)
-	}
-	return out
-}
-
-// Registers, by their x86 encoding number (also UNWIND_CODE's).
-const (
-	regRAX = 0
-	regRCX = 1
-	regRDX = 2
-	regRBX = 3
-)
 
 // NTSTATUS values.
 const (
-	statusSuccess          = 0
 	statusPending          = 0x103
 	statusInvalidParameter = 0xC000000D
 )
 
-// Windows structure offsets (x64), from wdm.h / netioddk.h.
+// Windows structure offsets, from wdm.h / netioddk.h; x64 and ARM64 lay
+// them out alike (LLP64, 8-byte pointers).
 const (
 	offDriverUnload          = 0x68 // DRIVER_OBJECT.DriverUnload
 	offUnicodeStringBuffer   = 8    // UNICODE_STRING.Buffer
@@ -161,7 +81,6 @@ const (
 	sizeQueryRegistryTable   = 56 // RTL_QUERY_REGISTRY_TABLE
 	rtlQueryRegistrySubkey   = 0x1
 	rtlQueryRegistryRequired = 0x4
-	rtlRegistryAbsolute      = 0
 	regBinary                = 3
 	mitGUID                  = 1 // NPI_MODULEID_TYPE
 )

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+
+	"github.com/bpf2native/bpf2native/backend"
 )
 
 // An image is built in two steps: sections are filled with bytes and with
@@ -40,7 +42,33 @@ const (
 	fixRel32
 	// fixRVA32 is a 32-bit RVA (tables of the PE format itself).
 	fixRVA32
+	// The A64 forms patch an instruction word's immediate field and keep
+	// its other bits (Arm ARM, C6: ADRP, ADD (immediate), LDR/STR
+	// (immediate, unsigned offset), B/BL). PC-relative ones need no base
+	// relocation: the loader moves the image as a whole, by whole pages.
+	//
+	// fixA64Page21 is ADRP's immhi:immlo, Page(S+A) - Page(P) in 4 KiB
+	// pages (R_AARCH64_ADR_PREL_PG_HI21, IMAGE_REL_ARM64_PAGEBASE_REL21).
+	fixA64Page21
+	// fixA64Lo12Add is ADD's imm12, (S+A) & 0xfff
+	// (IMAGE_REL_ARM64_PAGEOFFSET_12A).
+	fixA64Lo12Add
+	// fixA64Lo12Ldst64 is a 64-bit LDR/STR's imm12, ((S+A) & 0xfff) / 8
+	// (IMAGE_REL_ARM64_PAGEOFFSET_12L); S+A must be 8-byte aligned.
+	fixA64Lo12Ldst64
+	// fixA64Branch26 is B's or BL's imm26, (S+A-P) / 4.
+	fixA64Branch26
 )
+
+// relocFix is the fixup that resolves each relocation form of
+// backend.Object.
+var relocFix = map[backend.RelocForm]fixKind{
+	backend.PCRel32:           fixRel32,
+	backend.Abs64:             fixAbs64,
+	backend.AArch64Page21:     fixA64Page21,
+	backend.AArch64Lo12Add:    fixA64Lo12Add,
+	backend.AArch64Lo12Ldst64: fixA64Lo12Ldst64,
+}
 
 type section struct {
 	name  string
@@ -53,6 +81,8 @@ type section struct {
 
 type image struct {
 	secs []*section
+	// codeFill pads code sections: a byte that traps when executed.
+	codeFill byte
 }
 
 func (im *image) add(name string, chars uint32) secID {
@@ -65,12 +95,13 @@ func (im *image) sec(id secID) *section { return im.secs[id] }
 // here returns the symbol at the current end of section id.
 func (im *image) here(id secID) sym { return sym{id, len(im.secs[id].data)} }
 
-// align pads section id with zeros (or int3 for code) to a multiple of n.
+// align pads section id with zeros (or codeFill for code) to a multiple
+// of n.
 func (im *image) align(id secID, n int) {
 	s := im.secs[id]
 	pad := byte(0)
 	if s.chars&scnCntCode != 0 {
-		pad = 0xcc
+		pad = im.codeFill
 	}
 	for len(s.data)%n != 0 {
 		s.data = append(s.data, pad)
@@ -237,11 +268,46 @@ func (im *image) resolve() ([]uint32, error) {
 				binary.LittleEndian.PutUint32(s.data[f.off:], uint32(int32(v)))
 			case fixRVA32:
 				binary.LittleEndian.PutUint32(s.data[f.off:], uint32(target))
+			default:
+				if err := patchA64(s.data[f.off:], f.kind, target, place); err != nil {
+					return nil, fmt.Errorf("BUG: %s+%#x: %v", s.name, f.off, err)
+				}
 			}
 		}
 	}
 	sort.Slice(abs, func(i, j int) bool { return abs[i] < abs[j] })
 	return abs, nil
+}
+
+// patchA64 stores the field of an A64 fixup to target, in the
+// instruction word at b, whose address is place.
+func patchA64(b []byte, kind fixKind, target, place int64) error {
+	w := binary.LittleEndian.Uint32(b)
+	switch kind {
+	case fixA64Page21:
+		pages := (target&^0xfff - place&^0xfff) >> 12
+		if pages < -(1<<20) || pages >= 1<<20 {
+			return fmt.Errorf("adrp to %#x out of range", target)
+		}
+		w = w&^(3<<29|0x7ffff<<5) | uint32(pages&3)<<29 | uint32(pages>>2&0x7ffff)<<5
+	case fixA64Lo12Add:
+		w = w&^(0xfff<<10) | uint32(target&0xfff)<<10
+	case fixA64Lo12Ldst64:
+		if target%8 != 0 {
+			return fmt.Errorf("64-bit access to %#x is not 8-byte aligned", target)
+		}
+		w = w&^(0xfff<<10) | uint32(target&0xfff>>3)<<10
+	case fixA64Branch26:
+		d := target - place
+		if d%4 != 0 || d < -(1<<27) || d >= 1<<27 {
+			return fmt.Errorf("branch to %#x out of range", target)
+		}
+		w = w&^0x3ffffff | uint32(d>>2)&0x3ffffff
+	default:
+		return fmt.Errorf("fixup kind %d", kind)
+	}
+	binary.LittleEndian.PutUint32(b, w)
+	return nil
 }
 
 // baseRelocs encodes DIR64 relocations at the given RVAs as .reloc blocks:

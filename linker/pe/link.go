@@ -106,12 +106,16 @@ func check(obj *backend.Object, meta *metadata.Metadata) error {
 	if obj == nil || meta == nil {
 		return fmt.Errorf("%w: nil object or metadata", ErrInvalidObject)
 	}
+	// The relocation forms each arch's code uses, and the bytes each
+	// patches.
+	var forms map[backend.RelocForm]int
 	switch {
 	case obj.Arch == "amd64" && obj.ABI == "windows":
-	case obj.Arch == "arm64":
-		return fmt.Errorf("%w: arm64 drivers (DriverEntry for arm64 is not written yet)", ErrUnsupported)
+		forms = map[backend.RelocForm]int{backend.PCRel32: 4, backend.Abs64: 8}
+	case obj.Arch == "arm64" && obj.ABI == "windows":
+		forms = map[backend.RelocForm]int{backend.AArch64Page21: 4, backend.AArch64Lo12Add: 4, backend.AArch64Lo12Ldst64: 4}
 	default:
-		return fmt.Errorf("%w: %s/%s code; a driver needs amd64 code for the windows ABI", ErrInvalidObject, obj.Arch, obj.ABI)
+		return fmt.Errorf("%w: %s/%s code; a driver needs amd64 or arm64 code for the windows ABI", ErrInvalidObject, obj.Arch, obj.ABI)
 	}
 	if err := meta.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidObject, err)
@@ -135,11 +139,9 @@ func check(obj *backend.Object, meta *metadata.Metadata) error {
 		if r.Table < 0 || int(r.Table) >= len(tables) || r.Slot < 0 || r.Slot >= tables[r.Table] {
 			return fmt.Errorf("%w: relocation at %#x: slot %d of table %v", ErrInvalidObject, r.Offset, r.Slot, r.Table)
 		}
-		size := 4
-		if r.Form == backend.Abs64 {
-			size = 8
-		} else if r.Form != backend.PCRel32 {
-			return fmt.Errorf("%w: relocation at %#x: form %d in amd64 code", ErrInvalidObject, r.Offset, r.Form)
+		size, ok := forms[r.Form]
+		if !ok {
+			return fmt.Errorf("%w: relocation at %#x: form %d in %s code", ErrInvalidObject, r.Offset, r.Form, obj.Arch)
 		}
 		if r.Offset < 0 || r.Offset+size > len(obj.Text) {
 			return fmt.Errorf("%w: relocation at %#x outside the text", ErrInvalidObject, r.Offset)
@@ -254,6 +256,13 @@ func link(obj *backend.Object, meta *metadata.Metadata, opts Options) ([]byte, e
 	// Section order matters to the runtime's user-mode parser: it
 	// resolves names in "maps" through .rdata, which must come first.
 	text := im.add(".text", charCode)
+	var mc isa
+	if obj.Arch == "arm64" {
+		mc = newA64(im, text)
+	} else {
+		mc = newX64(im, text)
+	}
+	im.codeFill = mc.fill()
 	peNames := peSectionNames(meta.Programs)
 	progSec := map[string]secID{}
 	for i, n := range peNames {
@@ -323,31 +332,10 @@ func link(obj *backend.Object, meta *metadata.Metadata, opts Options) ([]byte, e
 	im.bytes(text, obj.Text)
 	for _, r := range obj.Relocs {
 		to := sym{tables[r.Table].sec, tables[r.Table].off + 8*r.Slot}
-		switch r.Form {
-		case backend.PCRel32:
-			im.ref(text, r.Offset, fixRel32, to, r.Addend)
-		case backend.Abs64:
-			im.ref(text, r.Offset, fixAbs64, to, r.Addend)
-		}
+		im.ref(text, r.Offset, relocFix[r.Form], to, r.Addend)
 	}
-	type fn struct {
-		at     sym
-		size   int
-		prolog int
-		codes  []unwindCode
-	}
-	var fns []fn
-	for _, f := range obj.Funcs {
-		codes, prolog, err := backendUnwind(f)
-		if err != nil {
-			return nil, err
-		}
-		fns = append(fns, fn{sym{text, f.Offset}, f.Size, prolog, codes})
-	}
-	addAsm := func(a *asm) sym {
-		at, size := a.finish()
-		fns = append(fns, fn{at, size, a.prolog, a.codes})
-		return at
+	if err := mc.code(obj); err != nil {
+		return nil, err
 	}
 
 	// --- NMR state and registration data in .data.
@@ -522,15 +510,10 @@ func link(obj *backend.Object, meta *metadata.Metadata, opts Options) ([]byte, e
 
 		// The thunk: copy what the runtime resolved for this program
 		// into the module tables, then jump to the program.
-		a := newAsm(im, progSec[peNames[pi]])
-		if len(uses) > 0 {
-			a.b(0x48, 0x8b, 0x42, rcHelperData) // mov rax, [rdx+helper_data]
-			for i, h := range meta.Helpers {
-				if !uses[h.ID] {
-					continue
-				}
-				a.b(0x4c, 0x8b, 0x80).b(a.imm32(uint32(helperDataTotal*i + helperDataAddress))...)   // mov r8, [rax+disp32]
-				a.rip(sym{data, tables[backend.HelperTable].off + 8*i}, 0, []byte{0x4c, 0x89, 0x05}) // mov [rip+slot], r8
+		var copies []thunkCopy
+		for i, h := range meta.Helpers {
+			if uses[h.ID] {
+				copies = append(copies, thunkCopy{rcHelperData, helperDataTotal*i + helperDataAddress, sym{data, tables[backend.HelperTable].off + 8*i}})
 			}
 		}
 		refMap := map[int]bool{}
@@ -541,45 +524,27 @@ func link(obj *backend.Object, meta *metadata.Metadata, opts Options) ([]byte, e
 		for _, g := range p.Globals {
 			refGlobal[g] = true
 		}
-		loaded := false
 		for s, sl := range meta.Slots {
-			if sl.Kind != metadata.SlotMap || !refMap[sl.Index] {
-				continue
+			if sl.Kind == metadata.SlotMap && refMap[sl.Index] {
+				copies = append(copies,
+					thunkCopy{rcMapData, mapDataTotal*sl.Index + mapDataAddress, sym{data, tables[backend.MapTable].off + 8*s}},
+					thunkCopy{rcMapData, mapDataTotal*sl.Index + mapDataArrayData, sym{data, tables[backend.MapValueTable].off + 8*s}})
 			}
-			if !loaded {
-				a.b(0x48, 0x8b, 0x42, rcMapData) // mov rax, [rdx+map_data]
-				loaded = true
-			}
-			a.b(0x4c, 0x8b, 0x80).b(a.imm32(uint32(mapDataTotal*sl.Index + mapDataAddress))...)
-			a.rip(sym{data, tables[backend.MapTable].off + 8*s}, 0, []byte{0x4c, 0x89, 0x05})
-			a.b(0x4c, 0x8b, 0x80).b(a.imm32(uint32(mapDataTotal*sl.Index + mapDataArrayData))...)
-			a.rip(sym{data, tables[backend.MapValueTable].off + 8*s}, 0, []byte{0x4c, 0x89, 0x05})
 		}
 		for s, sl := range meta.Slots {
-			if sl.Kind != metadata.SlotGlobal || !refGlobal[sl.Index] {
-				continue
+			if sl.Kind == metadata.SlotGlobal && refGlobal[sl.Index] {
+				copies = append(copies, thunkCopy{rcMapData, mapDataTotal*(maps.globalBase+sl.Index) + mapDataAddress, sym{data, tables[backend.MapTable].off + 8*s}})
 			}
-			if !loaded {
-				a.b(0x48, 0x8b, 0x42, rcMapData)
-				loaded = true
-			}
-			a.b(0x4c, 0x8b, 0x80).b(a.imm32(uint32(mapDataTotal*(maps.globalBase+sl.Index) + mapDataAddress))...)
-			a.rip(sym{data, tables[backend.MapTable].off + 8*s}, 0, []byte{0x4c, 0x89, 0x05})
 		}
-		loaded = false
 		for s, sl := range meta.Slots {
-			if sl.Kind != metadata.SlotGlobal || !refGlobal[sl.Index] {
-				continue
+			if sl.Kind == metadata.SlotGlobal && refGlobal[sl.Index] {
+				copies = append(copies, thunkCopy{rcGlobalData, globalDataTotal*sl.Index + globalDataAddress, sym{data, tables[backend.MapValueTable].off + 8*s}})
 			}
-			if !loaded {
-				a.b(0x48, 0x8b, 0x42, rcGlobalData) // mov rax, [rdx+global_variable_section_data]
-				loaded = true
-			}
-			a.b(0x4c, 0x8b, 0x80).b(a.imm32(uint32(globalDataTotal*sl.Index + globalDataAddress))...)
-			a.rip(sym{data, tables[backend.MapValueTable].off + 8*s}, 0, []byte{0x4c, 0x89, 0x05})
 		}
-		a.rip(entry, 0, []byte{0xe9}) // jmp program
-		thunk := addAsm(a)
+		thunk, err := mc.thunk(progSec[peNames[pi]], copies, entry)
+		if err != nil {
+			return nil, fmt.Errorf("program %s: %w", p.Name, err)
+		}
 
 		// program_entry_t.
 		im.align(programs, 16)
@@ -614,29 +579,12 @@ func link(obj *backend.Object, meta *metadata.Metadata, opts Options) ([]byte, e
 	}
 
 	// The metadata table's functions: each stores a pointer and a count.
-	getter := func(target sym, ok bool, count uint32) sym {
-		a := newAsm(im, text)
-		if ok {
-			a.rip(target, 0, []byte{0x48, 0x8d, 0x05}) // lea rax, [rip+target]
-		} else {
-			a.b(0x31, 0xc0) // xor eax, eax
-		}
-		a.b(0x48, 0x89, 0x01)                      // mov [rcx], rax
-		a.b(0x48, 0xc7, 0x02).b(a.imm32(count)...) // mov qword [rdx], imm32
-		a.b(0xc3)                                  // ret
-		return addAsm(a)
-	}
-	getPrograms := getter(progsAt, len(meta.Programs) > 0, uint32(len(meta.Programs)))
-	getMaps := getter(mapsAt, len(maps.defs) > 0, uint32(len(maps.defs)))
-	getHash := getter(hashAt, true, uint32(len(meta.SourceSHA256)))
-	getInitVals := getter(ivAt, len(ivs) > 0, uint32(len(ivs)))
-	getGlobals := getter(globalsAt, len(meta.Globals) > 0, uint32(len(meta.Globals)))
-	va := newAsm(im, text)
-	va.b(0xc7, 0x01).b(va.imm32(Version[0])...)       // mov dword [rcx], major
-	va.b(0xc7, 0x41, 0x04).b(va.imm32(Version[1])...) // mov dword [rcx+4], minor
-	va.b(0xc7, 0x41, 0x08).b(va.imm32(Version[2])...) // mov dword [rcx+8], revision
-	va.b(0xc3)
-	getVersion := addAsm(va)
+	getPrograms := mc.getter(progsAt, len(meta.Programs) > 0, uint32(len(meta.Programs)))
+	getMaps := mc.getter(mapsAt, len(maps.defs) > 0, uint32(len(maps.defs)))
+	getHash := mc.getter(hashAt, true, uint32(len(meta.SourceSHA256)))
+	getInitVals := mc.getter(ivAt, len(ivs) > 0, uint32(len(ivs)))
+	getGlobals := mc.getter(globalsAt, len(meta.Globals) > 0, uint32(len(meta.Globals)))
+	getVersion := mc.version()
 
 	im.align(data, 16)
 	table := im.zeros(data, metadataTableSize)
@@ -645,66 +593,12 @@ func link(obj *backend.Object, meta *metadata.Metadata, opts Options) ([]byte, e
 		abs(data, table.off+8+8*k, f)
 	}
 
-	// NMR client callbacks.
-	// attach(binding rcx, client_context rdx, provider_registration r8).
-	at := newAsm(im, text)
-	at.pushProlog(regRBX).subRSP(0x40)
-	at.b(0x48, 0x89, 0xcb)                                        // mov rbx, rcx
-	at.b(0xb8).b(at.imm32(statusInvalidParameter)...)             // mov eax, STATUS_INVALID_PARAMETER
-	at.rip(providerHandle, 0, []byte{0x48, 0x83, 0x3d}, 0x00)     // cmp qword [rip+provider], 0
-	at.jcc8(0x75, "done")                                         // jne done
-	at.rip(table, 0, []byte{0x4c, 0x8d, 0x05})                    // lea r8, [rip+metadata_table]
-	at.b(0x4c, 0x8d, 0x4c, 0x24, 0x30)                            // lea r9, [rsp+0x30]
-	at.b(0x48, 0x8d, 0x44, 0x24, 0x38)                            // lea rax, [rsp+0x38]
-	at.b(0x48, 0x89, 0x44, 0x24, 0x20)                            // mov [rsp+0x20], rax
-	at.rip(iat["NmrClientAttachProvider"], 0, []byte{0xff, 0x15}) // call [rip+__imp_NmrClientAttachProvider]
-	at.b(0x85, 0xc0)                                              // test eax, eax
-	at.jcc8(0x75, "done")                                         // jne done
-	at.rip(providerHandle, 0, []byte{0x48, 0x89, 0x1d})           // mov [rip+provider], rbx
-	at.label("done")
-	at.b(0x48, 0x83, 0xc4, 0x40) // add rsp, 0x40
-	at.b(0x5b)                   // pop rbx
-	at.b(0xc3)                   // ret
-	attach := addAsm(at)
-
-	// detach(client_binding_context rcx).
-	dt := newAsm(im, text)
-	dt.rip(providerHandle, 0, []byte{0x48, 0xc7, 0x05}, 0, 0, 0, 0) // mov qword [rip+provider], 0
-	dt.b(0x31, 0xc0)                                                // xor eax, eax
-	dt.b(0xc3)                                                      // ret
-	detach := addAsm(dt)
-
-	// Registry query routine (value_name rcx, value_type edx,
-	// value_data r8, value_length r9d, ...): copy a 16-byte REG_BINARY
-	// into the module id's GUID.
-	qr := newAsm(im, text)
-	qr.b(0xb8).b(qr.imm32(statusInvalidParameter)...) // mov eax, STATUS_INVALID_PARAMETER
-	qr.b(0x83, 0xfa, regBinary)                       // cmp edx, REG_BINARY
-	qr.jcc8(0x75, "ret")                              // jne ret
-	qr.b(0x41, 0x83, 0xf9, 0x10)                      // cmp r9d, 16
-	qr.jcc8(0x75, "ret")                              // jne ret
-	qr.b(0x49, 0x8b, 0x00)                            // mov rax, [r8]
-	qr.rip(moduleID, offNpiModuleIDGuid, []byte{0x48, 0x89, 0x05})
-	qr.b(0x49, 0x8b, 0x40, 0x08) // mov rax, [r8+8]
-	qr.rip(moduleID, offNpiModuleIDGuid+8, []byte{0x48, 0x89, 0x05})
-	qr.b(0x31, 0xc0) // xor eax, eax
-	qr.label("ret")
-	qr.b(0xc3)
-	queryRoutine := addAsm(qr)
-
-	// DriverUnload(driver_object rcx).
-	un := newAsm(im, text)
-	un.subRSP(0x28)
-	un.rip(clientHandle, 0, []byte{0x48, 0x8b, 0x0d})         // mov rcx, [rip+client_handle]
-	un.rip(iat["NmrDeregisterClient"], 0, []byte{0xff, 0x15}) // call [rip+__imp_NmrDeregisterClient]
-	un.b(0x3d).b(un.imm32(statusPending)...)                  // cmp eax, STATUS_PENDING
-	un.jcc8(0x75, "done")                                     // jne done
-	un.rip(clientHandle, 0, []byte{0x48, 0x8b, 0x0d})
-	un.rip(iat["NmrWaitForClientDeregisterComplete"], 0, []byte{0xff, 0x15})
-	un.label("done")
-	un.b(0x48, 0x83, 0xc4, 0x28) // add rsp, 0x28
-	un.b(0xc3)
-	unload := addAsm(un)
+	// NMR client callbacks, the registry callback and DriverUnload.
+	guid := sym{moduleID.sec, moduleID.off + offNpiModuleIDGuid}
+	attach := mc.attach(providerHandle, table, iat["NmrClientAttachProvider"])
+	detach := mc.detach(providerHandle)
+	queryRoutine := mc.queryRoutine(guid)
+	unload := mc.unload(clientHandle, iat["NmrDeregisterClient"], iat["NmrWaitForClientDeregisterComplete"])
 
 	// NPI_CLIENT_CHARACTERISTICS {0, sizeof, attach, detach, NULL,
 	// {0, sizeof(NPI_REGISTRATION_INSTANCE), &npi_id, &module_id, 0, NULL}}.
@@ -727,31 +621,8 @@ func link(obj *backend.Object, meta *metadata.Metadata, opts Options) ([]byte, e
 	im.put32(data, q1+8, rtlQueryRegistryRequired)
 	abs(data, q1+16, im.wstring(rdata, "NpiModuleId"))
 
-	// DriverEntry(driver_object rcx, registry_path rdx), in INIT.
-	de := newAsm(im, initSec)
-	de.pushProlog(regRBX).subRSP(0x30)
-	de.b(0x48, 0x89, 0xcb)                         // mov rbx, rcx
-	de.b(0x48, 0x8b, 0x52, offUnicodeStringBuffer) // mov rdx, [rdx+Buffer]
-	de.b(0x31, 0xc9)                               // xor ecx, ecx (RTL_REGISTRY_ABSOLUTE)
-	de.rip(qt, 0, []byte{0x4c, 0x8d, 0x05})        // lea r8, [rip+query_table]
-	de.b(0x45, 0x31, 0xc9)                         // xor r9d, r9d
-	de.b(0x48, 0xc7, 0x44, 0x24, 0x20, 0, 0, 0, 0) // mov qword [rsp+0x20], 0
-	de.rip(iat["RtlQueryRegistryValues"], 0, []byte{0xff, 0x15})
-	de.b(0x85, 0xc0)                                  // test eax, eax
-	de.jcc8(0x78, "exit")                             // js exit
-	de.rip(chars, 0, []byte{0x48, 0x8d, 0x0d})        // lea rcx, [rip+characteristics]
-	de.b(0x31, 0xd2)                                  // xor edx, edx
-	de.rip(clientHandle, 0, []byte{0x4c, 0x8d, 0x05}) // lea r8, [rip+client_handle]
-	de.rip(iat["NmrRegisterClient"], 0, []byte{0xff, 0x15})
-	de.b(0x85, 0xc0)                            // test eax, eax
-	de.jcc8(0x78, "exit")                       // js exit
-	de.rip(unload, 0, []byte{0x48, 0x8d, 0x0d}) // lea rcx, [rip+DriverUnload]
-	de.b(0x48, 0x89, 0x4b, offDriverUnload)     // mov [rbx+DriverUnload], rcx
-	de.label("exit")
-	de.b(0x48, 0x83, 0xc4, 0x30) // add rsp, 0x30
-	de.b(0x5b)                   // pop rbx
-	de.b(0xc3)                   // ret
-	driverEntry := addAsm(de)
+	// DriverEntry, alone in INIT.
+	driverEntry := mc.driverEntry(initSec, qt, chars, clientHandle, unload, iat["RtlQueryRegistryValues"], iat["NmrRegisterClient"])
 
 	// --- Import directory (descriptors, lookup tables, names) in .rdata.
 	im.align(rdata, 8)
@@ -783,22 +654,10 @@ func link(obj *backend.Object, meta *metadata.Metadata, opts Options) ([]byte, e
 		}
 	}
 
-	// --- Unwind information: .xdata in .rdata, .pdata sorted by address.
-	// Sections are laid out in order, so section index then offset is
-	// address order.
-	sort.SliceStable(fns, func(i, j int) bool {
-		if fns[i].at.sec != fns[j].at.sec {
-			return fns[i].at.sec < fns[j].at.sec
-		}
-		return fns[i].at.off < fns[j].at.off
-	})
-	for _, f := range fns {
-		im.align(rdata, 4)
-		ui := im.bytes(rdata, unwindInfo(f.prolog, f.codes))
-		rf := im.zeros(pdata, 12)
-		im.ref(pdata, rf.off, fixRVA32, f.at, 0)
-		im.ref(pdata, rf.off+4, fixRVA32, f.at, int64(f.size))
-		im.ref(pdata, rf.off+8, fixRVA32, ui, 0)
+	// --- Unwind information: .pdata sorted by address, unwind records in
+	// .rdata.
+	if err := mc.unwind(rdata, pdata); err != nil {
+		return nil, err
 	}
 
 	// --- Base relocations: lay out with a placeholder .reloc of the final
@@ -834,7 +693,7 @@ func link(obj *backend.Object, meta *metadata.Metadata, opts Options) ([]byte, e
 		dirBaseReloc: {sym{reloc, 0}, func() uint32 { return uint32(relocSize) }},
 		dirIAT:       {iatStart, func() uint32 { return uint32(iatSize) }},
 	}
-	return im.write(headers, writeOptions{machine: machineX64, entry: driverEntry, dirs: dirs}), nil
+	return im.write(headers, writeOptions{machine: mc.machine(), entry: driverEntry, dirs: dirs}), nil
 }
 
 func buildMapsName(module, section string) string {
@@ -842,38 +701,4 @@ func buildMapsName(module, section string) string {
 		module = module[:7]
 	}
 	return module + section
-}
-
-// backendUnwind turns a backend function's prologue description into
-// UNWIND_CODEs.
-func backendUnwind(f backend.Func) ([]unwindCode, int, error) {
-	var codes []unwindCode
-	prolog := 0
-	for _, u := range f.Unwind {
-		if u.Offset < 0 || u.Offset > 255 {
-			return nil, 0, fmt.Errorf("%w: function %s: prologue step at %d (unwind info holds 0-255)", ErrInvalidObject, f.Name, u.Offset)
-		}
-		switch u.Op {
-		case "push":
-			if u.Reg < 0 || u.Reg > 15 {
-				return nil, 0, fmt.Errorf("%w: function %s: push of register %d", ErrInvalidObject, f.Name, u.Reg)
-			}
-			codes = append(codes, unwindCode{offset: u.Offset, op: uwopPushNonvol, info: uint8(u.Reg)})
-		case "alloc":
-			switch {
-			case u.Size <= 0 || u.Size%8 != 0:
-				return nil, 0, fmt.Errorf("%w: function %s: allocation of %d bytes", ErrInvalidObject, f.Name, u.Size)
-			case u.Size <= 128:
-				codes = append(codes, unwindCode{offset: u.Offset, op: uwopAllocSmall, info: uint8((u.Size - 8) / 8)})
-			case u.Size <= 512*1024-8:
-				codes = append(codes, unwindCode{offset: u.Offset, op: uwopAllocLarge, info: 0, extra: []uint16{uint16(u.Size / 8)}})
-			default:
-				codes = append(codes, unwindCode{offset: u.Offset, op: uwopAllocLarge, info: 1, extra: []uint16{uint16(u.Size), uint16(u.Size >> 16)}})
-			}
-		default:
-			return nil, 0, fmt.Errorf("%w: function %s: unwind step %q in amd64 code", ErrInvalidObject, f.Name, u.Op)
-		}
-		prolog = max(prolog, u.Offset)
-	}
-	return codes, prolog, nil
 }

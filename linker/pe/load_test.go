@@ -1,4 +1,4 @@
-//go:build linux && amd64 && cgo
+//go:build linux && (amd64 || arm64) && cgo
 
 package pe_test
 
@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/bpf2native/bpf2native/host"
@@ -47,7 +48,8 @@ func inputs(t *testing.T) [][]byte {
 	return out
 }
 
-// TestLoadAndRun maps every testdata driver with the PE test loader, calls
+// TestLoadAndRun maps every testdata driver for this machine (amd64 or
+// arm64) with the PE test loader, calls
 // DriverEntry, finds the metadata table through the NMR attach, checks it
 // against the metadata, binds helpers and maps as the runtime would, and
 // runs every program on every input through the table, comparing r0, the
@@ -61,6 +63,9 @@ func TestLoadAndRun(t *testing.T) {
 	moduleID := [16]byte{0x10, 0x32, 0x54, 0x76, 0x98, 0xba, 0xdc, 0xfe, 1, 2, 3, 4, 5, 6, 7, 8}
 	compared := 0
 	for _, d := range testDrivers(t) {
+		if d.arch != runtime.GOARCH {
+			continue
+		}
 		t.Run(d.name, func(t *testing.T) {
 			drv, err := petest.Load(d.sys)
 			if err != nil {

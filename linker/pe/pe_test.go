@@ -17,12 +17,12 @@ import (
 // TestDeterministic links every object twice and compares the bytes.
 func TestDeterministic(t *testing.T) {
 	for _, d := range testDrivers(t) {
-		again, err := buildDriver(filepath.Join("../../testdata", d.name))
+		again, err := buildDriver(filepath.Join("../../testdata", d.name), d.arch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(again.sys, d.sys) {
-			t.Errorf("%s: two links differ", d.name)
+			t.Errorf("%s: two links differ", d.id)
 		}
 	}
 }
@@ -31,7 +31,7 @@ func TestDeterministic(t *testing.T) {
 func TestChecksum(t *testing.T) {
 	for _, d := range testDrivers(t) {
 		if got, want := pe.Checksum(d.sys), sign.Checksum(d.sys); got != want {
-			t.Errorf("%s: checksum %#x, relic %#x", d.name, got, want)
+			t.Errorf("%s: checksum %#x, relic %#x", d.id, got, want)
 		}
 	}
 }
@@ -42,13 +42,13 @@ func TestScan(t *testing.T) {
 	for _, d := range testDrivers(t) {
 		s, err := pe.Scan(d.sys)
 		if err != nil {
-			t.Fatalf("%s: %v", d.name, err)
+			t.Fatalf("%s: %v", d.id, err)
 		}
 		var got, want []string
 		for _, p := range s.Programs {
 			got = append(got, p.Name+" "+p.Section)
 			if p.CodeSize == 0 {
-				t.Errorf("%s: program %s: empty code section %s", d.name, p.Name, p.PESection)
+				t.Errorf("%s: program %s: empty code section %s", d.id, p.Name, p.PESection)
 			}
 		}
 		for _, p := range d.meta.Programs {
@@ -57,20 +57,20 @@ func TestScan(t *testing.T) {
 		sort.Strings(got)
 		sort.Strings(want)
 		if strings.Join(got, ",") != strings.Join(want, ",") {
-			t.Errorf("%s: programs %v, want %v", d.name, got, want)
+			t.Errorf("%s: programs %v, want %v", d.id, got, want)
 		}
 		if len(s.Maps) < len(d.meta.Maps)+len(d.meta.Globals) {
-			t.Fatalf("%s: %d maps, want %d", d.name, len(s.Maps), len(d.meta.Maps)+len(d.meta.Globals))
+			t.Fatalf("%s: %d maps, want %d", d.id, len(s.Maps), len(d.meta.Maps)+len(d.meta.Globals))
 		}
 		for i, m := range d.meta.Maps {
 			g := s.Maps[i]
 			if g.Name != m.Name || g.Type != m.Type || g.KeySize != m.KeySize || g.ValueSize != m.ValueSize || g.MaxEntries != m.MaxEntries {
-				t.Errorf("%s: map %d: %+v, want %+v", d.name, i, g, m)
+				t.Errorf("%s: map %d: %+v, want %+v", d.id, i, g, m)
 			}
 		}
 		for i, g := range d.meta.Globals {
 			if m := s.Maps[len(d.meta.Maps)+i]; m.ValueSize != g.Size || !strings.HasSuffix(m.Name, g.Name) {
-				t.Errorf("%s: global %s: map %+v", d.name, g.Name, m)
+				t.Errorf("%s: global %s: map %+v", d.id, g.Name, m)
 			}
 		}
 	}
@@ -93,17 +93,18 @@ func TestReadobj(t *testing.T) {
 		return m[1]
 	}
 	for _, d := range testDrivers(t) {
-		file := filepath.Join(dir, d.name+".sys")
+		file := filepath.Join(dir, d.arch+"_"+d.name+".sys")
 		if err := os.WriteFile(file, d.sys, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		outb, err := exec.Command(tool, "--file-headers", "--sections", "--coff-imports", "--coff-basereloc", "--unwind", file).CombinedOutput()
 		out := string(outb)
 		if err != nil || strings.Contains(out, "warning") || strings.Contains(out, "error") {
-			t.Fatalf("%s: llvm-readobj: %v\n%s", d.name, err, out)
+			t.Fatalf("%s: llvm-readobj: %v\n%s", d.id, err, out)
 		}
+		machine := map[string]string{"amd64": "IMAGE_FILE_MACHINE_AMD64 (0x8664)", "arm64": "IMAGE_FILE_MACHINE_ARM64 (0xAA64)"}[d.arch]
 		checks := map[string]string{
-			"Machine":            "IMAGE_FILE_MACHINE_AMD64 (0x8664)",
+			"Machine":            machine,
 			"Subsystem":          "IMAGE_SUBSYSTEM_NATIVE (0x1)",
 			"Magic":              "0x20B",
 			"OptionalHeaderSize": "240",
@@ -111,16 +112,16 @@ func TestReadobj(t *testing.T) {
 		}
 		for k, v := range checks {
 			if got := field(out, k); got != v {
-				t.Errorf("%s: %s = %q, want %q", d.name, k, got, v)
+				t.Errorf("%s: %s = %q, want %q", d.id, k, got, v)
 			}
 		}
 		for _, flag := range []string{"IMAGE_DLL_CHARACTERISTICS_DYNAMIC_BASE", "IMAGE_DLL_CHARACTERISTICS_NX_COMPAT", "IMAGE_FILE_EXECUTABLE_IMAGE"} {
 			if !strings.Contains(out, flag) {
-				t.Errorf("%s: no %s", d.name, flag)
+				t.Errorf("%s: no %s", d.id, flag)
 			}
 		}
 		if strings.Contains(out, "IMAGE_FILE_DLL") {
-			t.Errorf("%s: marked as a DLL", d.name)
+			t.Errorf("%s: marked as a DLL", d.id)
 		}
 		// Sections: no W+X, page-aligned, the expected ones present.
 		entry := parseHex(field(out, "AddressOfEntryPoint"))
@@ -133,55 +134,62 @@ func TestReadobj(t *testing.T) {
 			w := strings.Contains(sec, "IMAGE_SCN_MEM_WRITE")
 			x := strings.Contains(sec, "IMAGE_SCN_MEM_EXECUTE")
 			if w && x {
-				t.Errorf("%s: section %s is writable and executable", d.name, name)
+				t.Errorf("%s: section %s is writable and executable", d.id, name)
 			}
 			if va%4096 != 0 {
-				t.Errorf("%s: section %s at %#x", d.name, name, va)
+				t.Errorf("%s: section %s at %#x", d.id, name, va)
 			}
 			if entry >= va && entry < va+size && name != "INIT" {
-				t.Errorf("%s: entry point %#x in %s, not INIT", d.name, entry, name)
+				t.Errorf("%s: entry point %#x in %s, not INIT", d.id, entry, name)
 			}
 			if name == "INIT" && !(entry >= va && entry < va+size) {
-				t.Errorf("%s: entry point %#x outside INIT", d.name, entry)
+				t.Errorf("%s: entry point %#x outside INIT", d.id, entry)
 			}
 			if name == "INIT" && !strings.Contains(sec, "IMAGE_SCN_MEM_DISCARDABLE") {
-				t.Errorf("%s: INIT is not discardable", d.name)
+				t.Errorf("%s: INIT is not discardable", d.id)
 			}
 		}
 		for _, n := range []string{".text", ".rdata", ".data", ".pdata", "INIT", ".reloc", "maps", "programs", "hash"} {
 			if !names[n] && !(n == "maps" && len(d.meta.Maps)+len(d.meta.Globals) == 0) {
-				t.Errorf("%s: no %s section", d.name, n)
+				t.Errorf("%s: no %s section", d.id, n)
 			}
 		}
 		for _, imp := range []string{"NmrRegisterClient", "NmrDeregisterClient", "NmrClientAttachProvider", "NmrWaitForClientDeregisterComplete", "RtlQueryRegistryValues"} {
 			if !strings.Contains(out, "Symbol: "+imp+" ") {
-				t.Errorf("%s: no import of %s", d.name, imp)
+				t.Errorf("%s: no import of %s", d.id, imp)
 			}
 		}
 		if !strings.Contains(out, "Name: NETIO.SYS") || !strings.Contains(out, "Name: ntoskrnl.exe") {
-			t.Errorf("%s: imports not from NETIO.SYS and ntoskrnl.exe", d.name)
+			t.Errorf("%s: imports not from NETIO.SYS and ntoskrnl.exe", d.id)
 		}
 		if n := strings.Count(out, "Type: DIR64"); n == 0 {
-			t.Errorf("%s: no DIR64 base relocations", d.name)
+			t.Errorf("%s: no DIR64 base relocations", d.id)
 		}
 		// Unwind data: one RuntimeFunction per function in .text, per
 		// thunk, and for the 11 routines of the driver itself (metadata table
 		// functions, NMR callbacks, registry callback, unload, DriverEntry).
+		start := map[string]*regexp.Regexp{
+			"amd64": regexp.MustCompile(`StartAddress: \((0x[0-9A-F]+)\)`),
+			"arm64": regexp.MustCompile(`(?m)^\s*Function: (0x[0-9A-F]+)$`),
+		}[d.arch]
 		starts := map[uint64]bool{}
-		for _, m := range regexp.MustCompile(`StartAddress: \((0x[0-9A-F]+)\)`).FindAllStringSubmatch(out, -1) {
+		for _, m := range start.FindAllStringSubmatch(out, -1) {
 			starts[parseHex(m[1])-pe.ImageBase] = true
 		}
 		textVA := uint64(0x1000)
 		for _, f := range d.obj.Funcs {
 			if !starts[textVA+uint64(f.Offset)] {
-				t.Errorf("%s: function %s has no unwind entry", d.name, f.Name)
+				t.Errorf("%s: function %s has no unwind entry", d.id, f.Name)
 			}
 		}
 		if !starts[entry] {
-			t.Errorf("%s: DriverEntry has no unwind entry", d.name)
+			t.Errorf("%s: DriverEntry has no unwind entry", d.id)
 		}
 		if want := len(d.obj.Funcs) + len(d.meta.Programs) + 11; len(starts) != want {
-			t.Errorf("%s: %d unwind entries, want %d", d.name, len(starts), want)
+			t.Errorf("%s: %d unwind entries, want %d", d.id, len(starts), want)
+		}
+		if d.arch == "arm64" {
+			checkA64Unwind(t, d, file, out)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-//go:build linux && amd64 && cgo
+//go:build linux && (amd64 || arm64) && cgo
 
 package petest
 
@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/cgo"
 	"sync"
 	"syscall"
@@ -76,9 +77,10 @@ func load(sys []byte) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	machine := map[string]uint16{"amd64": pe.IMAGE_FILE_MACHINE_AMD64, "arm64": pe.IMAGE_FILE_MACHINE_ARM64}[runtime.GOARCH]
 	oh, ok := f.OptionalHeader.(*pe.OptionalHeader64)
-	if !ok || f.Machine != pe.IMAGE_FILE_MACHINE_AMD64 {
-		return nil, errors.New("not a PE32+ amd64 image")
+	if !ok || f.Machine != machine {
+		return nil, fmt.Errorf("not a PE32+ %s image", runtime.GOARCH)
 	}
 	page := uint32(syscall.Getpagesize())
 	if oh.SectionAlignment%page != 0 {
@@ -177,6 +179,12 @@ func load(sys []byte) (*Driver, error) {
 		}
 	}
 
+	for _, s := range d.Sections {
+		if s.Execute {
+			C.petest_flush_icache(C.uintptr_t(d.base+uintptr(s.RVA)), C.uintptr_t(d.base+uintptr(s.RVA+s.Size)))
+		}
+	}
+
 	// Protections: W^X from here on.
 	if err := syscall.Mprotect(mem[:alignUp(oh.SizeOfHeaders, page)], syscall.PROT_READ); err != nil {
 		return nil, err
@@ -263,7 +271,7 @@ func (d *Driver) Start(moduleID [16]byte) error {
 	for i, b := range moduleID {
 		C.petest_record.npi_module_id[i] = C.uint8_t(b)
 	}
-	d.driverObject = C.calloc(1, 0x150) // sizeof(DRIVER_OBJECT) is 0x150 on x64
+	d.driverObject = C.calloc(1, 0x150) // sizeof(DRIVER_OBJECT) is 0x150 on x64 and ARM64
 	path := "\\Registry\\Machine\\System\\CurrentControlSet\\Services\\bpf2native"
 	d.registryPath = C.calloc(1, C.size_t(16+2*len(path)+2))
 	buf := unsafe.Add(d.registryPath, 16)

@@ -1,5 +1,6 @@
-// Native side of package petest: Microsoft x64 calls into a mapped driver,
-// the kernel routines it imports (as test stubs) and helper trampolines.
+// Native side of package petest: calls into a mapped driver in its
+// convention (Microsoft x64 on amd64, Windows ARM64 on arm64), the kernel
+// routines it imports (as test stubs) and helper trampolines.
 #ifndef BPF2NATIVE_PETEST_H
 #define BPF2NATIVE_PETEST_H
 
@@ -19,6 +20,10 @@ struct petest_record {
 };
 
 extern struct petest_record petest_record;
+
+// petest_flush_icache makes code written to [begin, end) visible to
+// instruction fetch (arm64 does not keep its caches coherent for it).
+void petest_flush_icache(uintptr_t begin, uintptr_t end);
 
 // petest_import returns the stub for an imported routine, or 0.
 uintptr_t petest_import(const char *dll, const char *name);

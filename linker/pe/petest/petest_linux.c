@@ -1,4 +1,4 @@
-//go:build linux && amd64 && cgo
+//go:build linux && (amd64 || arm64) && cgo
 
 #include <setjmp.h>
 #include <stdint.h>
@@ -7,11 +7,19 @@
 #include "petest.h"
 #include "_cgo_export.h"
 
+// The driver's convention: Microsoft x64 on amd64; on arm64 the Windows
+// ARM64 convention, which for these functions (integer arguments in
+// x0-x7, result in x0) is AAPCS64's, the compiler's own. The one
+// difference, x18, does not matter here: the driver never touches it.
+#if defined(__x86_64__)
 #define MSABI __attribute__((ms_abi))
+#else
+#define MSABI
+#endif
 
 struct petest_record petest_record;
 
-// Kernel routines, as the driver calls them (Microsoft x64).
+// Kernel routines, as the driver calls them.
 
 static MSABI int32_t stub_NmrRegisterClient(void *characteristics, void *client_context, void **handle)
 {
@@ -50,7 +58,7 @@ static MSABI int32_t stub_NmrWaitForClientDeregisterComplete(void *handle)
 	return 0;
 }
 
-// RTL_QUERY_REGISTRY_TABLE (x64).
+// RTL_QUERY_REGISTRY_TABLE (x64 and ARM64).
 struct query_table {
 	int32_t(MSABI *routine)(const uint16_t *, uint32_t, const void *, uint32_t, void *, void *);
 	uint32_t flags;
@@ -93,6 +101,11 @@ static MSABI int32_t stub_RtlQueryRegistryValues(uint32_t relative_to, const uin
 			return status;
 	}
 	return 0;
+}
+
+void petest_flush_icache(uintptr_t begin, uintptr_t end)
+{
+	__builtin___clear_cache((char *)begin, (char *)end);
 }
 
 uintptr_t petest_import(const char *dll, const char *name)
@@ -154,8 +167,8 @@ uint64_t petest_run(uintptr_t fn, uintptr_t ctx, uintptr_t runtime_context, uint
 	return r0;
 }
 
-// Helper trampolines: helper_function_t, Microsoft x64, six arguments
-// (r1-r5 and the program context).
+// Helper trampolines: helper_function_t in the driver's convention, six
+// arguments (r1-r5 and the program context).
 #define TRAMPOLINE(h, l)                                                                            \
 	static MSABI uint64_t trampoline_##h##_##l(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, \
 						   uint64_t r5, void *ctx)                          \

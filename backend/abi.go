@@ -21,7 +21,17 @@ type ABI struct {
 	ShadowSpace int
 	// StackAlign is the stack pointer's alignment at a call.
 	StackAlign int
+	// PassContext makes every helper and local call pass the program's
+	// context as a sixth argument, after r1-r5, as bpf2c's code does for
+	// ebpf-for-windows: a helper registered with implicit context reads
+	// it there. A program receives it as its first argument, so a
+	// sub-program gets it from its caller as its sixth.
+	PassContext bool
 }
+
+// ContextArg is the argument position of the program context under
+// PassContext: after eBPF's five.
+const ContextArg = 5
 
 // StackArgOffset returns the offset from the stack pointer at a call of
 // argument i, which must be past the register arguments.

@@ -111,16 +111,6 @@ func (hi *HelperInfo) check() error {
 	return nil
 }
 
-// ImplicitContext reports whether helper h, called from a program of type
-// t, receives the program context as a sixth argument (bpf2c's code always
-// passes it; the runtime tells the extension's helper it may read it).
-func (t *ProgramType) ImplicitContext(h *Helper) bool {
-	if h.ProgramInfo != nil && h.ProgramInfo.ImplicitContext {
-		return true
-	}
-	return t.ProgramInfo != nil && slices.Contains(t.ProgramInfo.ImplicitContextHelpers, h.ID)
-}
-
 // ProgramInfoHash is the program_info_hash of a program of type t calling
 // helpers (each id once or more, in any order): SHA-256, as both bpf2c
 // (tools/bpf2c/bpf2c.cpp, get_program_info_type_hash) and the runtime

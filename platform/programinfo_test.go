@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -135,9 +136,8 @@ func TestProgramInfoData(t *testing.T) {
 	if g := win.ProgramType("sock_ops").ProgramInfo; g.Name != "sockops" || g.GUID.String() != "43fb224d-68f8-46d6-aa3f-c856518cbb32" {
 		t.Errorf("sock_ops descriptor %q %s", g.Name, g.GUID)
 	}
-	pidTgid := win.Helpers[19]
 	for typ, want := range map[string]bool{"sock_addr": true, "sock_ops": true, "bind": false, "sample": false, "xdp": false} {
-		if got := win.ProgramType(typ).ImplicitContext(pidTgid); got != want {
+		if got := slices.Contains(win.ProgramType(typ).ProgramInfo.ImplicitContextHelpers, 19); got != want {
 			t.Errorf("%s: bpf_get_current_pid_tgid implicit context %v, want %v", typ, got, want)
 		}
 	}

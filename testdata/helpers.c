@@ -3,8 +3,10 @@
  * One call to each general helper the tests need, with every argument count from 0
  * to 5 (bpf_csum_diff takes five, which on Microsoft x64 puts the fifth on the stack):
  * time, random numbers, the CPU id, the pid/tgid, a checksum difference, queue push
- * and pop, ring buffer output and bpf_printk with 0 to 3 arguments. The return value
- * depends only on the buffer (via bpf_csum_diff), so it is comparable across runs.
+ * and pop, ring buffer output and bpf_printk with 0 to 3 arguments, two of them from a
+ * sub-program (on Windows, helpers get the program context from sub-programs too). The
+ * return value depends only on the buffer (via bpf_csum_diff), so it is comparable
+ * across runs.
  *
  * Uses maps and helpers: BPF only (not for the gcc oracle).
  *   sample_helpers  (sample_ext)
@@ -32,6 +34,12 @@ struct {
 	__uint(value_size, sizeof(u32));
 	__uint(max_entries, 16);
 } recent_lengths SEC(".maps");
+
+static __noinline void report(u32 len, u32 cpu, u32 csum)
+{
+	bpf_printk("len %u", len);
+	bpf_printk("cpu %u csum %x", cpu, csum);
+}
 
 SEC("sample_ext")
 u64 sample_helpers(sample_program_context_t *ctx)
@@ -62,8 +70,7 @@ u64 sample_helpers(sample_program_context_t *ctx)
 	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
 
 	bpf_printk("sample_helpers");
-	bpf_printk("len %u", ev.len);
-	bpf_printk("cpu %u csum %x", ev.cpu, ev.csum);
+	report(ev.len, ev.cpu, ev.csum);
 	bpf_printk("oldest %u random %u time %llu", oldest, ev.random, ev.time_ns);
 	return ev.csum;
 }

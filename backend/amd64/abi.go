@@ -17,7 +17,8 @@ var SysV = &backend.ABI{
 
 // Windows is the Microsoft x64 calling convention (ebpf-for-windows
 // drivers): four register arguments, 32 bytes of shadow space reserved by
-// every caller, and rsi and rdi callee-saved.
+// every caller, and rsi and rdi callee-saved; calls pass the program
+// context as bpf2c's code does.
 var Windows = &backend.ABI{
 	Name:        "windows",
 	IntArgs:     []regalloc.Reg{rcx, rdx, r8, r9},
@@ -26,6 +27,7 @@ var Windows = &backend.ABI{
 	CallerSaved: regalloc.NewRegSet(rax, rcx, rdx, r8, r9, r10, r11),
 	ShadowSpace: 32,
 	StackAlign:  16,
+	PassContext: true,
 }
 
 func init() {

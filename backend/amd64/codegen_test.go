@@ -262,7 +262,8 @@ func TestObjects(t *testing.T) {
 
 // TestHelperCallABIs checks a five-argument helper call whose value in r6
 // survives the call, under both conventions: Microsoft x64 passes the
-// fifth argument on the stack above the 32-byte shadow space.
+// fifth argument on the stack above the 32-byte shadow space, and the
+// program context (the entry's rcx) as the sixth.
 func TestHelperCallABIs(t *testing.T) {
 	insns := []asm.Instruction{
 		asm.Mov.Reg(asm.R6, asm.R1),
@@ -287,12 +288,14 @@ ret`,
 		"windows": `
 push rbx
 sub rsp, 48
+mov rax, rcx
 mov rbx, rcx
 mov ecx, 1
 mov edx, 2
 mov r8d, 3
 mov r9d, 4
 mov qword ptr [rsp + 32], rbx
+mov qword ptr [rsp + 40], rax
 call qword ptr [rip]
 add rax, rbx
 add rsp, 48

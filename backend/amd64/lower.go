@@ -582,8 +582,9 @@ func (m *Machine) lowerAtomic(v *ssa.Value) {
 
 // lowerCall lowers helper, tail and local calls in the ABI's convention:
 // r1..r5 in the argument registers (past them on the stack above the
-// shadow space), the result in the result register. callx passes its
-// helper id as a sixth argument and calls through the helper-id table:
+// shadow space), then the program context under PassContext, the result
+// in the result register. callx passes its helper id as a sixth argument
+// and calls through the helper-id table:
 //
 //	xor z, z; mov t, id; cmp id, 256; cmovae t, z    ids beyond the table: slot 0
 //	lea base, [rip+helper_ids]; call [base+t*8]
@@ -607,6 +608,18 @@ func (m *Machine) lowerCall(v *ssa.Value) {
 			continue
 		}
 		m.emit(&instr{op: opStore, size: 8, src: m.vreg(a), mem: amode{kind: amOutgoing, disp: int32(m.abi.StackArgOffset(i))}})
+	}
+	if m.abi.PassContext && v.Op != ssa.OpCallX {
+		nargs = backend.ContextArg + 1
+		if m.context == 0 {
+			m.context = m.newVReg()
+		}
+		if r := backend.ContextArg; r < len(m.abi.IntArgs) {
+			m.emit(&instr{op: opMov, size: 8, dst: m.abi.IntArgs[r], src: m.context})
+			argRegs = append(argRegs, m.abi.IntArgs[r])
+		} else {
+			m.emit(&instr{op: opStore, size: 8, src: m.context, mem: amode{kind: amOutgoing, disp: int32(m.abi.StackArgOffset(r))}})
+		}
 	}
 	m.maxOutgoing = max(m.maxOutgoing, m.abi.OutgoingArea(nargs))
 	call := &instr{op: opCall, uses: argRegs, defs: []regalloc.Reg{m.abi.IntResult}, clobbers: m.abi.CallerSaved, index: int(v.Aux)}

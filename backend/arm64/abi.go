@@ -28,7 +28,8 @@ var AAPCS64 = &backend.ABI{
 // place, for the unwinder: Windows unwind codes describe only pairs of
 // consecutive registers (save_regp saves x(19+n) and x(20+n)), so the
 // prologue pairs callee-saved registers only when they are consecutive
-// and stores the others one by one.
+// and stores the others one by one. Calls pass the program context as
+// bpf2c's code does.
 var Windows = &backend.ABI{
 	Name:        "windows",
 	IntArgs:     []regalloc.Reg{x0, x1, x2, x3, x4, x5, x6, x7},
@@ -36,7 +37,8 @@ var Windows = &backend.ABI{
 	CalleeSaved: regalloc.NewRegSet(x19, x20, x21, x22, x23, x24, x25, x26, x27, x28),
 	CallerSaved: regalloc.NewRegSet(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12, x13, x14, x15,
 		x16, x17),
-	StackAlign: 16,
+	StackAlign:  16,
+	PassContext: true,
 }
 
 func init() {

@@ -448,8 +448,8 @@ func (m *Machine) lowerAtomic(v *ssa.Value) {
 }
 
 // lowerCall lowers helper, tail and local calls in the ABI's convention:
-// r1..r5 in the argument registers, the result in the result register.
-// callx passes its helper id as a sixth argument and calls through the
+// r1..r5 in the argument registers, then the program context under
+// PassContext, the result in the result register. callx passes its helper id as a sixth argument and calls through the
 // helper-id table, ids beyond the table through slot 0:
 //
 //	cmp id, #256; csel t, id, zero, lo; blr [helper_ids + t*8]
@@ -466,6 +466,14 @@ func (m *Machine) lowerCall(v *ssa.Value) {
 		}
 		r := m.abi.IntArgs[i]
 		m.emit(&instr{op: opMov, size: 8, dst: r, src1: m.vreg(a)})
+		argRegs = append(argRegs, r)
+	}
+	if m.abi.PassContext && v.Op != ssa.OpCallX {
+		if m.context == 0 {
+			m.context = m.newVReg()
+		}
+		r := m.abi.IntArgs[backend.ContextArg]
+		m.emit(&instr{op: opMov, size: 8, dst: r, src1: m.context})
 		argRegs = append(argRegs, r)
 	}
 	call := &instr{op: opCall, uses: argRegs, defs: []regalloc.Reg{m.abi.IntResult}, clobbers: m.abi.CallerSaved, index: int(v.Aux)}

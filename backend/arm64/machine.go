@@ -1,6 +1,8 @@
 package arm64
 
 import (
+	"slices"
+
 	"github.com/bpf2native/bpf2native/backend"
 	"github.com/bpf2native/bpf2native/regalloc"
 	"github.com/bpf2native/bpf2native/ssa"
@@ -14,6 +16,9 @@ type Machine struct {
 
 	// code is the function being built, block by block.
 	code backend.Blocks[*instr]
+	// context holds the program context under ABI.PassContext once a
+	// call needs it (0 before).
+	context regalloc.Reg
 	// line is stamped on every instruction emit appends: 1 + the Insn of
 	// the value or branch being lowered, 0 outside LowerValue and
 	// LowerBranch.
@@ -99,6 +104,17 @@ func (m *Machine) Format() string {
 
 // Function implements backend.Machine.
 func (m *Machine) Function() regalloc.Function {
+	if m.context != 0 {
+		// Defined first thing, while the argument registers are
+		// untouched: the program's first argument, or a sub-program's
+		// sixth.
+		arg := m.abi.IntArgs[0]
+		if m.c.Func.Index != 0 {
+			arg = m.abi.IntArgs[backend.ContextArg]
+		}
+		entry := m.layout()[0]
+		entry.Instrs = slices.Insert(entry.Instrs, 0, &instr{op: opMov, size: 8, dst: m.context, src1: arg})
+	}
 	return m.code.Function(m.c, reload, spill)
 }
 

@@ -33,6 +33,10 @@ func TestProgramInfoHashes(t *testing.T) {
 	meta := &metadata.Metadata{Programs: []metadata.Program{
 		{Name: "a", Section: "bind", Type: "bind", Helpers: []int32{1, 19}},
 		{Name: "b", Section: "sample_ext", Type: "sample", Helpers: []int32{19}},
+		// netebpfext gives sock_addr programs a bpf_get_current_pid_tgid
+		// that reads the context from its sixth argument, which the
+		// Windows ABIs pass (backend.ABI.PassContext).
+		{Name: "c", Section: "cgroup/connect4", Type: "sock_addr", Helpers: []int32{1, 19}},
 	}}
 	hashes, err := programInfoHashes(win, meta)
 	if err != nil {
@@ -49,9 +53,6 @@ func TestProgramInfoHashes(t *testing.T) {
 		prog metadata.Program
 		err  string
 	}{
-		// netebpfext gives sock_addr programs a bpf_get_current_pid_tgid
-		// that reads the context from its sixth argument.
-		{metadata.Program{Name: "c", Section: "cgroup/connect4", Type: "sock_addr", Helpers: []int32{1, 19}}, "bpf_get_current_pid_tgid(19) receives the program context as a sixth argument in sock_addr programs"},
 		{metadata.Program{Name: "d", Section: "kprobe/x", Helpers: []int32{1}}, `section "kprobe/x" selects no windows program type`},
 		{metadata.Program{Name: "e", Section: "bind", Type: "bind", Helpers: []int32{99}}, "helper 99 has no program_info"},
 	} {

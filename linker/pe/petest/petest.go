@@ -773,6 +773,8 @@ type run struct {
 	inst  *Instance
 	state host.RunState
 	err   error
+	// ctx is the address of the program's context.
+	ctx uintptr
 }
 
 // Run runs program prog (an index into the table's programs, which are
@@ -781,7 +783,7 @@ type run struct {
 func (inst *Instance) Run(prog int, ctx *host.Context) (uint64, error) {
 	inst.mu.Lock()
 	defer inst.mu.Unlock()
-	r := &run{inst: inst, state: host.RunState{TailTarget: -1}}
+	r := &run{inst: inst, state: host.RunState{TailTarget: -1}, ctx: uintptr(ctx.R1())}
 	h := cgo.NewHandle(r)
 	defer h.Delete()
 	for calls := 0; calls <= host.MaxTailCalls; calls++ {
@@ -806,7 +808,7 @@ func (inst *Instance) Run(prog int, ctx *host.Context) (uint64, error) {
 }
 
 //export petestHelper
-func petestHelper(handle C.uintptr_t, slot C.int, r1, r2, r3, r4, r5 C.uint64_t, abort *C.int) (r0 C.uint64_t) {
+func petestHelper(handle C.uintptr_t, slot C.int, r1, r2, r3, r4, r5 C.uint64_t, ctx C.uintptr_t, abort *C.int) (r0 C.uint64_t) {
 	r := cgo.Handle(handle).Value().(*run)
 	defer func() {
 		if p := recover(); p != nil {
@@ -814,6 +816,13 @@ func petestHelper(handle C.uintptr_t, slot C.int, r1, r2, r3, r4, r5 C.uint64_t,
 			*abort, r0 = 1, 0
 		}
 	}()
+	// bpf2c's code passes every helper the program's context, which
+	// helpers with implicit context read.
+	if uintptr(ctx) != r.ctx {
+		r.err = fmt.Errorf("helper %d got context %#x as its sixth argument, not the program's %#x", r.inst.ids[slot], uintptr(ctx), r.ctx)
+		*abort = 1
+		return 0
+	}
 	c := host.Call{
 		ID:   r.inst.ids[slot],
 		Args: [5]uint64{uint64(r1), uint64(r2), uint64(r3), uint64(r4), uint64(r5)},

@@ -174,8 +174,8 @@ uint64_t petest_run(uintptr_t fn, uintptr_t ctx, uintptr_t runtime_context, uint
 						   uint64_t r5, void *ctx)                          \
 	{                                                                                           \
 		int abort = 0;                                                                      \
-		(void)ctx;                                                                          \
-		uint64_t r0 = petestHelper(current_run, (h) * 8 + (l), r1, r2, r3, r4, r5, &abort); \
+		uint64_t r0 = petestHelper(current_run, (h) * 8 + (l), r1, r2, r3, r4, r5,          \
+					   (uintptr_t)ctx, &abort);                                 \
 		if (abort)                                                                          \
 			longjmp(*current_abort, 1);                                                 \
 		return r0;                                                                          \

@@ -34,10 +34,13 @@ type Blocks[I BlockInstr] struct {
 	order   []*Block[I] // layout order once lowering is done
 	pos     []int       // by label: index in order
 	cur     *Block[I]
-	// pending is the code of the current lowering call; groups collects
-	// those calls' code bottom-up.
-	pending []I
-	groups  [][]I
+	// code holds the code of the current block's lowering calls in the
+	// order they were made (bottom-up): call k's is code[calls[k]:
+	// calls[k+1]], and code[pending:] is the current call's so far. One
+	// buffer serves every block.
+	code    []I
+	calls   []int
+	pending int
 }
 
 // Start begins block l, which branches to succs and sits at loop depth
@@ -48,28 +51,37 @@ func (bs *Blocks[I]) Start(l Label, succs []Label, depth int) {
 	}
 	bs.cur = &Block[I]{Label: l, Succs: slices.Clone(succs), Depth: depth}
 	bs.byLabel[l] = bs.cur
-	bs.groups = bs.groups[:0]
+	// Only the current call's code carries over.
+	bs.code = bs.code[:copy(bs.code, bs.code[bs.pending:])]
+	bs.calls = bs.calls[:0]
+	bs.pending = 0
 }
 
-// End finishes the current block: its groups, in program order.
+// End finishes the current block: its lowering calls' code, in program
+// order.
 func (bs *Blocks[I]) End() {
 	bs.Flush()
-	for i := len(bs.groups) - 1; i >= 0; i-- {
-		bs.cur.Instrs = append(bs.cur.Instrs, bs.groups[i]...)
+	bs.cur.Instrs = slices.Grow(bs.cur.Instrs, len(bs.code))
+	end := len(bs.code)
+	for i := len(bs.calls) - 1; i >= 0; i-- {
+		bs.cur.Instrs = append(bs.cur.Instrs, bs.code[bs.calls[i]:end]...)
+		end = bs.calls[i]
 	}
+	clear(bs.code)
+	bs.code, bs.calls, bs.pending = bs.code[:0], bs.calls[:0], 0
 	bs.cur = nil
 }
 
 // Flush closes the code of one lowering call.
 func (bs *Blocks[I]) Flush() {
-	if len(bs.pending) > 0 {
-		bs.groups = append(bs.groups, bs.pending)
-		bs.pending = nil
+	if len(bs.code) > bs.pending {
+		bs.calls = append(bs.calls, bs.pending)
+		bs.pending = len(bs.code)
 	}
 }
 
 // Add appends i to the current lowering call's code.
-func (bs *Blocks[I]) Add(i I) { bs.pending = append(bs.pending, i) }
+func (bs *Blocks[I]) Add(i I) { bs.code = append(bs.code, i) }
 
 // Layout returns the blocks in the order the driver laid them out.
 func (bs *Blocks[I]) Layout(c *FuncContext) []*Block[I] {
@@ -167,4 +179,4 @@ func (b *raBlock[I]) Succs() []int {
 func (b *raBlock[I]) LoopDepth() int { return b.b.Depth }
 
 // Prepend puts is before the current lowering call's code so far.
-func (bs *Blocks[I]) Prepend(is []I) { bs.pending = append(is, bs.pending...) }
+func (bs *Blocks[I]) Prepend(is []I) { bs.code = slices.Insert(bs.code, bs.pending, is...) }

@@ -59,7 +59,12 @@ func OptimizeBranches[I any](blocks []*BranchBlock[I], ops BranchOps[I]) []*Bran
 	if len(blocks) == 0 {
 		return blocks
 	}
-	byLabel := map[Label]*BranchBlock[I]{}
+	// Labels are small and dense: tables by label are slices.
+	labels := 0
+	for _, b := range blocks {
+		labels = max(labels, int(b.Label)+1)
+	}
+	byLabel := labelTable[*BranchBlock[I]](make([]*BranchBlock[I], labels))
 	for _, b := range blocks {
 		byLabel[b.Label] = b
 	}
@@ -72,7 +77,7 @@ func OptimizeBranches[I any](blocks []*BranchBlock[I], ops BranchOps[I]) []*Bran
 	}
 	final := func(l Label) Label {
 		for steps := 0; steps < len(blocks); steps++ {
-			b := byLabel[l]
+			b := byLabel.get(l)
 			if b == nil || b == blocks[0] {
 				return l
 			}
@@ -102,7 +107,7 @@ func OptimizeBranches[I any](blocks []*BranchBlock[I], ops BranchOps[I]) []*Bran
 	blocks = reachable(blocks, byLabel, target)
 
 	// 2. Tail duplication.
-	pos := map[Label]int{}
+	pos := labelTable[int](make([]int, labels))
 	for i, b := range blocks {
 		pos[b.Label] = i
 	}
@@ -115,9 +120,9 @@ func OptimizeBranches[I any](blocks []*BranchBlock[I], ops BranchOps[I]) []*Bran
 		if !ok || (i+1 < len(blocks) && blocks[i+1].Label == l) {
 			continue
 		}
-		t := byLabel[l]
+		t := byLabel.get(l)
 		limit := maxDupForward
-		if pos[l] <= i {
+		if pos.get(l) <= i {
 			limit = maxDupBackward
 		}
 		if t == b || t == blocks[0] || len(t.Instrs) > limit {
@@ -181,7 +186,7 @@ func OptimizeBranches[I any](blocks []*BranchBlock[I], ops BranchOps[I]) []*Bran
 			ops.Invert(cj)
 			ops.Retarget(cj, jl)
 			b.Instrs = b.Instrs[:n-1]
-		case pos[jl] <= k && pos[cl] > k:
+		case pos.get(jl) <= k && pos.get(cl) > k:
 			// jcc A; jmp B with B a backward target: the loop continues
 			// by the conditional jump, the exit is the jump.
 			ops.Invert(cj)
@@ -195,14 +200,15 @@ func OptimizeBranches[I any](blocks []*BranchBlock[I], ops BranchOps[I]) []*Bran
 // reachable returns the blocks a path of jumps from the entry reaches, in
 // their order. Every block ends in a jump or a return here: none falls
 // through.
-func reachable[I any](blocks []*BranchBlock[I], byLabel map[Label]*BranchBlock[I], target func(I) (Label, bool)) []*BranchBlock[I] {
-	seen := map[Label]bool{blocks[0].Label: true}
+func reachable[I any](blocks []*BranchBlock[I], byLabel labelTable[*BranchBlock[I]], target func(I) (Label, bool)) []*BranchBlock[I] {
+	seen := labelTable[bool](make([]bool, len(byLabel)))
+	seen[blocks[0].Label] = true
 	work := []*BranchBlock[I]{blocks[0]}
 	for len(work) > 0 {
 		b := work[len(work)-1]
 		work = work[:len(work)-1]
 		for _, in := range b.Instrs {
-			if l, ok := target(in); ok && !seen[l] && byLabel[l] != nil {
+			if l, ok := target(in); ok && !seen.get(l) && byLabel.get(l) != nil {
 				seen[l] = true
 				work = append(work, byLabel[l])
 			}
@@ -210,9 +216,22 @@ func reachable[I any](blocks []*BranchBlock[I], byLabel map[Label]*BranchBlock[I
 	}
 	out := blocks[:0:0]
 	for _, b := range blocks {
-		if seen[b.Label] {
+		if seen.get(b.Label) {
 			out = append(out, b)
 		}
 	}
 	return out
+}
+
+// labelTable is a table indexed by the labels of the blocks given to
+// OptimizeBranches; a label outside them (a jump to no block) reads as the
+// zero value.
+type labelTable[T any] []T
+
+func (t labelTable[T]) get(l Label) T {
+	if l < 0 || int(l) >= len(t) {
+		var zero T
+		return zero
+	}
+	return t[l]
 }

@@ -78,15 +78,19 @@ func Compile(mod *ir.Module, target Target, opts Options) (*Object, error) {
 		}
 		ssa.PruneCallArgs(fs)
 		for fi, f := range fs {
+			// Nothing here holds on to the SSA while it is compiled, so
+			// that CompileFunc can let it go once it is lowered.
+			name := f.Name
+			fs[fi] = nil
 			code, err := CompileFunc(f, abi, arch.NewMachine(abi), opts.Dump)
 			if err != nil {
-				return nil, fmt.Errorf("program %s: function %s: %w", p.Name, f.Name, err)
+				return nil, fmt.Errorf("program %s: function %s: %w", p.Name, name, err)
 			}
 			fn := Func{Name: p.Name, Program: pi, FrameSize: code.FrameSize, Unwind: code.Unwind, Lines: code.Lines}
 			if fi > 0 {
 				// A sub-program is emitted once per program that calls it;
 				// the program's name keeps the copies apart.
-				fn.Name, fn.Program = p.Name+"."+f.Name, -1
+				fn.Name, fn.Program = p.Name+"."+name, -1
 			}
 			for _, r := range code.Relocs {
 				switch r.Kind {
@@ -194,13 +198,19 @@ func CompileFunc(f *ssa.Func, abi *ABI, m Machine, dump io.Writer) (*Code, error
 	c := newFuncContext(f, abi, m)
 	m.StartFunc(c)
 	c.lower(m)
+	fname := f.Name
 	stage := func(name string) {
 		if dump != nil {
-			fmt.Fprintf(dump, "# %s %s\n%s", f.Name, name, m.Format())
+			fmt.Fprintf(dump, "# %s %s\n%s", fname, name, m.Format())
 		}
 	}
 	stage("lowered")
-	res, err := regalloc.Allocate(m.Function(), m.RegisterInfo())
+	fn := m.Function()
+	// From here on the machine code is all there is: without the SSA
+	// form the garbage collector has much less to trace while the code is
+	// allocated and encoded.
+	c.release()
+	res, err := regalloc.Allocate(fn, m.RegisterInfo())
 	if err != nil {
 		return nil, fmt.Errorf("%w: register allocation: %w", ErrCompile, err)
 	}
@@ -317,6 +327,14 @@ func newFuncContext(f *ssa.Func, abi *ABI, m Machine) *FuncContext {
 	}
 	c.depth = loopDepths(f)
 	return c
+}
+
+// release drops what only lowering needs: the SSA function and the
+// tables indexed by its values and blocks. Labels, the layout and new
+// virtual registers remain.
+func (c *FuncContext) release() {
+	c.Func = nil
+	c.vreg, c.alias, c.folded, c.uses, c.label, c.depth = nil, nil, nil, nil, nil, nil
 }
 
 func (c *FuncContext) newLabel() Label {
@@ -590,23 +608,24 @@ func loopDepths(f *ssa.Func) []int {
 		state[b.ID] = 2
 	}
 	dfs(f.Entry())
-	for _, e := range backs {
-		in := make([]bool, f.NumBlocks())
-		in[e.h.ID] = true
-		work := []*ssa.Block{e.u}
+	// in[id] == k+1 marks the blocks of back edge k's loop, so that each
+	// loop costs its own size, not the function's.
+	in := make([]int32, f.NumBlocks())
+	var work []*ssa.Block
+	for k, e := range backs {
+		mark := int32(k + 1)
+		in[e.h.ID] = mark
+		depth[e.h.ID]++
+		work = append(work[:0], e.u)
 		for len(work) > 0 {
 			b := work[len(work)-1]
 			work = work[:len(work)-1]
-			if in[b.ID] {
+			if in[b.ID] == mark {
 				continue
 			}
-			in[b.ID] = true
+			in[b.ID] = mark
+			depth[b.ID]++
 			work = append(work, b.Preds...)
-		}
-		for id, ok := range in {
-			if ok {
-				depth[id]++
-			}
 		}
 	}
 	return depth

@@ -8,12 +8,14 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"time"
 
 	"github.com/cilium/ebpf/asm"
 
 	"github.com/bpf2native/bpf2native/backend"
 	_ "github.com/bpf2native/bpf2native/backend/amd64"
+	_ "github.com/bpf2native/bpf2native/backend/arm64"
 	elffront "github.com/bpf2native/bpf2native/frontend/elf"
 	"github.com/bpf2native/bpf2native/ir"
 	elflink "github.com/bpf2native/bpf2native/linker/elf"
@@ -22,16 +24,22 @@ import (
 	"github.com/bpf2native/bpf2native/ssa"
 )
 
+// target is what the generated programs are run as natively (the host).
 var target = backend.Target{Arch: "amd64", ABI: "sysv"}
+
+// compileTargets are the targets compile speed is measured for: code
+// generation for arm64 runs on this host as well as amd64's does.
+var compileTargets = []backend.Target{target, {Arch: "arm64", ABI: "aapcs64"}}
 
 // profile, when set, is where compileTable writes a CPU profile.
 var profile string
 
 // compileTable measures the whole pipeline, eBPF object or bytecode to
 // linked ELF object, on the largest testdata object and on generated
-// programs of the given sizes, and prints a Markdown table: instructions
-// per second, and where the time goes. Times are the process's CPU time
-// (the garbage collector's included), the best of a few runs.
+// programs of the given sizes, for each of compileTargets, and prints a
+// Markdown table: instructions per second, and where the time goes. Times
+// are the process's CPU time (the garbage collector's included), the
+// median of a few runs.
 func compileTable(plat *platform.Platform, sizes []int) error {
 	if profile != "" {
 		f, err := os.Create(profile)
@@ -44,8 +52,8 @@ func compileTable(plat *platform.Platform, sizes []int) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Printf("| input | eBPF insns | whole pipeline ms | insns/s | µs/insn | load+lift ms | SSA passes ms | lower+regalloc+encode ms | link ms |\n")
-	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Printf("| input | target | eBPF insns | whole pipeline ms | insns/s | µs/insn | load+lift ms | SSA passes ms | lower+regalloc+encode ms | link ms |\n")
+	fmt.Printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 
 	path, _, err := largestObject(plat)
 	if err != nil {
@@ -55,15 +63,17 @@ func compileTable(plat *platform.Platform, sizes []int) error {
 	if err != nil {
 		return err
 	}
-	load := func() (*ir.Module, error) { return elffront.Load(path, src, plat) }
-	if err := compileRow(path+" (all programs)", src, load); err != nil {
-		return err
-	}
-	for _, n := range sizes {
-		code := genProgram(n, 1)
-		load := func() (*ir.Module, error) { return moduleOf(code) }
-		if err := compileRow(fmt.Sprintf("generated, %d insns", n), code, load); err != nil {
+	for _, t := range compileTargets {
+		load := func() (*ir.Module, error) { return elffront.Load(path, src, plat) }
+		if err := compileRow(path+" (all programs)", t, src, load); err != nil {
 			return err
+		}
+		for _, n := range sizes {
+			code := genProgram(n, 1)
+			load := func() (*ir.Module, error) { return moduleOf(code) }
+			if err := compileRow(fmt.Sprintf("generated, %d insns", n), t, code, load); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -82,19 +92,20 @@ func moduleOf(code []byte) (*ir.Module, error) {
 	return &ir.Module{Platform: platform.Windows, Programs: []*ir.Program{p}}, nil
 }
 
-// compileRow times load → backend.Compile → metadata → elf.Link, the best
-// of a few runs, then the same stages one by one for the breakdown.
-func compileRow(name string, src []byte, load func() (*ir.Module, error)) error {
+// compileRow times load → backend.Compile for target → metadata →
+// elf.Link, the median of a few runs, then the same stages one by one for
+// the breakdown (the median of each).
+func compileRow(name string, target backend.Target, src []byte, load func() (*ir.Module, error)) error {
 	mod, err := load()
 	if err != nil {
 		return err
 	}
 	insns := moduleInsns(mod)
-	runs := 3
+	runs := 5
 	if insns < 5000 {
-		runs = 20
+		runs = 21
 	}
-	whole := time.Duration(1 << 62)
+	var whole []time.Duration
 	for r := 0; r < runs; r++ {
 		runtime.GC()
 		start := processTime()
@@ -109,39 +120,47 @@ func compileRow(name string, src []byte, load func() (*ir.Module, error)) error 
 		if _, err := elflink.Link(obj, metadata.FromModule(mod, obj, src)); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		whole = min(whole, processTime()-start)
+		whole = append(whole, processTime()-start)
 	}
-	var st stages
+	var st []stages
 	for r := 0; r < runs; r++ {
 		runtime.GC()
-		s, err := timeStages(src, load)
+		s, err := timeStages(target, src, load)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		st = st.min(s, r == 0)
+		st = append(st, s)
 	}
-	pct := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
-	fmt.Printf("| %s | %d | %.1f | %.0f | %.2f | %s | %s | %s | %s |\n", name, insns,
-		float64(whole.Microseconds())/1000, float64(insns)/whole.Seconds(), float64(whole.Nanoseconds())/1000/float64(insns),
-		pct(st.lift), pct(st.passes), pct(st.backend), pct(st.link))
+	stage := func(f func(stages) time.Duration) string {
+		ds := make([]time.Duration, len(st))
+		for i, s := range st {
+			ds[i] = f(s)
+		}
+		return fmt.Sprintf("%.1f", float64(median(ds).Microseconds())/1000)
+	}
+	w := median(whole)
+	fmt.Printf("| %s | %s | %d | %.1f | %.0f | %.2f | %s | %s | %s | %s |\n", name, target.Arch, insns,
+		float64(w.Microseconds())/1000, float64(insns)/w.Seconds(), float64(w.Nanoseconds())/1000/float64(insns),
+		stage(func(s stages) time.Duration { return s.lift }), stage(func(s stages) time.Duration { return s.passes }),
+		stage(func(s stages) time.Duration { return s.backend }), stage(func(s stages) time.Duration { return s.link }))
 	return nil
+}
+
+// median returns the middle one of ds (an odd number of times).
+func median(ds []time.Duration) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }
 
 // stages is the time of each part of the pipeline; the driver's own work
 // (layout, relocations) counts with the backend.
 type stages struct{ lift, passes, backend, link time.Duration }
 
-func (s stages) min(t stages, first bool) stages {
-	if first {
-		return t
-	}
-	return stages{min(s.lift, t.lift), min(s.passes, t.passes), min(s.backend, t.backend), min(s.link, t.link)}
-}
-
 // timeStages runs the pipeline as backend.Compile does, one stage at a
 // time: load and lift every function, run the SSA passes, lower, allocate
 // and encode, then link what backend.Compile produces.
-func timeStages(src []byte, load func() (*ir.Module, error)) (stages, error) {
+func timeStages(target backend.Target, src []byte, load func() (*ir.Module, error)) (stages, error) {
 	var st stages
 	arch, err := backend.LookupArch(target.Arch)
 	if err != nil {

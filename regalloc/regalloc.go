@@ -16,7 +16,10 @@ package regalloc
 //     The sets are sorted lists over the "global" registers only, those
 //     read in some block before being written there: the rest never
 //     cross a block boundary, and few registers are live at any boundary,
-//     so this stays near linear in the function's size. Then, walking the blocks and
+//     so this stays near linear in the function's size. (Until the first
+//     round spills them, constants that CSE shared across a large function
+//     are the exception: live across most of it, they make the first
+//     round's sets grow with the function's size.) Then, walking the blocks and
 //     their instructions backwards (Wimmer and Franz, "Linear Scan Register
 //     Allocation on SSA Form", BuildIntervals), each virtual register gets
 //     an interval: a sorted list of disjoint ranges [from, to) with holes

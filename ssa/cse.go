@@ -13,10 +13,20 @@ func cse(f *Func) {
 		args     [3]ID
 	}
 	dom := newDomTree(f)
-	avail := map[key]*Value{}
+	n := 0
+	for _, b := range f.Blocks {
+		n += len(b.Values)
+	}
+	// Along a long chain of blocks nearly every value is available at
+	// once: room for all of them up front spares the map and the stack
+	// their growth.
+	avail := make(map[key]*Value, n)
+	// added holds the keys the blocks on the walk's path made available,
+	// each block's after its dominator's.
+	added := make([]key, 0, n)
 	var walk func(b *Block)
 	walk = func(b *Block) {
-		var added []key
+		mark := len(added)
 		for _, v := range b.Values {
 			info := v.Op.Info()
 			if info.SideEffects || len(v.Args) > 3 || v.Type == TypeTuple {
@@ -43,9 +53,10 @@ func cse(f *Func) {
 		for _, c := range dom.children[b.ID] {
 			walk(c)
 		}
-		for _, k := range added {
+		for _, k := range added[mark:] {
 			delete(avail, k)
 		}
+		added = added[:mark]
 	}
 	walk(f.Entry())
 	copyelim(f)

@@ -66,7 +66,8 @@
 // "before" constraints beside it state why, and are checked at start-up:
 //
 //	early copyelim  copies and trivial phis from lifting          (required)
-//	early deadcode  unreachable blocks and unused values          (required)
+//	early deadcode  unreachable blocks and unused values; a large
+//	                function's values are then packed together    (required)
 //	opt             constant folding and propagation with eBPF's
 //	                exact semantics, algebraic identities, address
 //	                folding of FP+constant into access offsets, rotates

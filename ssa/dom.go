@@ -16,14 +16,16 @@ type domTree struct {
 	in, out []int
 }
 
+// dfsFrame is a block on postorder's stack and its next successor.
+type dfsFrame struct {
+	b    *Block
+	next int
+}
+
 func postorder(f *Func) []*Block {
 	seen := make([]bool, f.NumBlocks())
-	var order []*Block
-	type frame struct {
-		b    *Block
-		next int
-	}
-	stack := []frame{{f.Entry(), 0}}
+	order := make([]*Block, 0, len(f.Blocks))
+	stack := append(f.dfs[:0], dfsFrame{f.Entry(), 0})
 	seen[f.Entry().ID] = true
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
@@ -32,13 +34,14 @@ func postorder(f *Func) []*Block {
 			top.next++
 			if !seen[s.ID] {
 				seen[s.ID] = true
-				stack = append(stack, frame{s, 0})
+				stack = append(stack, dfsFrame{s, 0})
 			}
 			continue
 		}
 		order = append(order, top.b)
 		stack = stack[:len(stack)-1]
 	}
+	f.dfs = stack
 	return order
 }
 

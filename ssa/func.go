@@ -32,7 +32,19 @@ type Func struct {
 	facts Facts
 	// created, when not nil, collects every value made (opt's worklist).
 	created *[]*Value
+	// values and args are storage for the values and argument lists to
+	// come, allocated a chunk at a time: a function's values then sit
+	// together in memory, in the order they were made, and cost the
+	// garbage collector a few large objects instead of many small ones.
+	values []Value
+	args   []*Value
+	// dfs is postorder's stack, kept between calls.
+	dfs []dfsFrame
 }
+
+// valueChunk is how many values (and argument slots) newValue allocates
+// at once.
+const valueChunk = 256
 
 // BlockKind says how a block ends.
 type BlockKind uint8
@@ -114,13 +126,25 @@ func (f *Func) newValue(op Op, t Type, b *Block, insn int, args ...*Value) *Valu
 	if t == TypeInvalid {
 		t = op.Info().Type
 	}
-	v := &Value{ID: f.nextValue, Op: op, Type: t, Block: b, Insn: insn}
+	if len(f.values) == 0 {
+		f.values = make([]Value, valueChunk)
+	}
+	v := &f.values[0]
+	f.values = f.values[1:]
+	*v = Value{ID: f.nextValue, Op: op, Type: t, Block: b, Insn: insn}
 	f.nextValue++
 	if f.created != nil {
 		*f.created = append(*f.created, v)
 	}
-	if len(args) > 0 {
-		v.Args = append(make([]*Value, 0, len(args)), args...)
+	if n := len(args); n > 0 {
+		if len(f.args) < n {
+			f.args = make([]*Value, max(n, valueChunk))
+		}
+		// Capacity n, as if allocated alone: appending to v.Args moves
+		// it rather than overwrite the next value's arguments.
+		v.Args = f.args[:n:n]
+		f.args = f.args[n:]
+		copy(v.Args, args)
 	}
 	return v
 }

@@ -31,14 +31,37 @@ import (
 func opt(f *Func) {
 	copyelim(f)
 	n := f.NumValues()
-	users := make([][]*Value, n, n+n/4)
-	queued := make([]bool, n, n+n/4)
-	var work []*Value
-	push := func(v *Value) {
-		for int(v.ID) >= len(queued) {
-			queued = append(queued, false)
-			users = append(users, nil)
+	values, args := 0, 0
+	for _, b := range f.Blocks {
+		values += len(b.Values)
+		for _, v := range b.Values {
+			args += len(v.Args)
 		}
+	}
+	// The users of value id, in the order they were added, are a chain
+	// through uses from firstUse[id] to lastUse[id] (-1 when none): one
+	// array for all of them rather than a slice per value.
+	type use struct {
+		v    *Value
+		next int32
+	}
+	uses := make([]use, 0, args+args/4)
+	firstUse := make([]int32, n, n+n/4)
+	lastUse := make([]int32, n, n+n/4)
+	queued := make([]bool, n, n+n/4)
+	for id := range firstUse {
+		firstUse[id], lastUse[id] = -1, -1
+	}
+	grow := func(id ID) {
+		for int(id) >= len(queued) {
+			queued = append(queued, false)
+			firstUse = append(firstUse, -1)
+			lastUse = append(lastUse, -1)
+		}
+	}
+	work := make([]*Value, 0, values)
+	push := func(v *Value) {
+		grow(v.ID)
 		if !queued[v.ID] && v.Block != nil {
 			queued[v.ID] = true
 			work = append(work, v)
@@ -46,11 +69,15 @@ func opt(f *Func) {
 	}
 	addUsers := func(v *Value) {
 		for _, a := range v.Args {
-			for int(a.ID) >= len(users) {
-				queued = append(queued, false)
-				users = append(users, nil)
+			grow(a.ID)
+			u := int32(len(uses))
+			uses = append(uses, use{v, -1})
+			if lastUse[a.ID] < 0 {
+				firstUse[a.ID] = u
+			} else {
+				uses[lastUse[a.ID]].next = u
 			}
-			users[a.ID] = append(users[a.ID], v)
+			lastUse[a.ID] = u
 		}
 	}
 	for _, b := range f.Blocks {
@@ -93,8 +120,8 @@ func opt(f *Func) {
 		created = created[:0]
 		addUsers(v)
 		push(v)
-		for _, u := range users[v.ID] {
-			push(u)
+		for u := firstUse[v.ID]; u >= 0; u = uses[u].next {
+			push(uses[u].v)
 		}
 		if head > 1<<16 && head > 2*len(work)/3 {
 			// Keep the queue's memory proportional to what is pending.

@@ -53,7 +53,7 @@ var passes = [...]pass{
 	// Lifting leaves a copy for each register read that crosses a block
 	// boundary and a phi per register at every join; most are trivial.
 	{name: "early copyelim", fn: copyelim, required: true},
-	{name: "early deadcode", fn: deadcode, required: true},
+	{name: "early deadcode", fn: deadcodeCompact, required: true},
 	{name: "opt", fn: opt},
 	{name: "promote", fn: promote},
 	{name: "cse", fn: cse},

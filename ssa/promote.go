@@ -34,16 +34,23 @@ func promote(f *Func) {
 	var (
 		escapedAll bool
 		escaped    [StackSize]bool
-		offsets    = map[ID]int64{fp.ID: 0}
-		slots      []slot
-		slotIndex  = map[slot]int{}
-		// accessSlot maps a load or store to its slot.
-		accessSlot = map[*Value]int{}
+		// offset[id] is the offset from FP of the address value id
+		// computes, if derived[id].
+		offset    = make([]int64, f.NumValues())
+		derived   = make([]bool, f.NumValues())
+		slots     []slot
+		slotIndex = map[slot]int{}
+		// accessSlot[id] is the slot load or store id accesses, or -1.
+		accessSlot = make([]int32, f.NumValues())
 		// owner[i] is the slot touching byte i: -1 none yet, -2 several.
 		owner [StackSize]int
 	)
+	derived[fp.ID] = true
 	for i := range owner {
 		owner[i] = -1
+	}
+	for i := range accessSlot {
+		accessSlot[i] = -1
 	}
 	escape := func(from, to int64) {
 		for o := max(from, -StackSize); o < min(to, 0); o++ {
@@ -63,7 +70,7 @@ func promote(f *Func) {
 			slots = append(slots, s)
 			slotIndex[s] = k
 		}
-		accessSlot[v] = k
+		accessSlot[v.ID] = int32(k)
 		for o := off; o < off+size; o++ {
 			switch owner[o+StackSize] {
 			case -1:
@@ -82,14 +89,14 @@ func promote(f *Func) {
 	for _, b := range dom.rpo {
 		for _, v := range b.Values {
 			for i, a := range v.Args {
-				k, derived := offsets[a.ID]
-				if !derived {
+				if !derived[a.ID] {
 					continue
 				}
+				k := offset[a.ID]
 				switch {
 				case v.Op == OpAdd64 && i == 0 && isConstArg(v, 1):
 					c, _ := v.Args[1].isConst()
-					offsets[v.ID] = k + int64(c)
+					offset[v.ID], derived[v.ID] = k+int64(c), true
 				case (v.Op.IsLoad() || v.Op.IsStore()) && i == 0:
 					access(v, k+v.Off)
 				case v.Op.Atomic() != AtomicNone && i == 0:
@@ -102,7 +109,7 @@ func promote(f *Func) {
 			}
 		}
 		for _, c := range b.Controls {
-			if _, derived := offsets[c.ID]; derived {
+			if derived[c.ID] {
 				escapedAll = true
 			}
 		}
@@ -130,18 +137,21 @@ func promote(f *Func) {
 	for _, b := range f.Blocks {
 		vals := make([]*Value, 0, len(b.Values))
 		for _, v := range b.Values {
-			k, ok := accessSlot[v]
-			if !ok || !promoted[k] {
+			k := int32(-1)
+			if int(v.ID) < len(accessSlot) { // not made by promote itself
+				k = accessSlot[v.ID]
+			}
+			if k < 0 || !promoted[k] {
 				vals = append(vals, v)
 				continue
 			}
 			if v.Op.IsStore() {
-				vb.write(b, k, v.Args[1])
+				vb.write(b, int(k), v.Args[1])
 				v.copyOf(v.Args[2]) // the memory before the store
 				vals = append(vals, v)
 				continue
 			}
-			x := vb.read(b, k)
+			x := vb.read(b, int(k))
 			switch v.Op {
 			case OpLoad64:
 				v.copyOf(x)

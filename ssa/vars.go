@@ -12,11 +12,11 @@ import "fmt"
 // copies and the phis that turn out trivial are left for copyelim.
 type varBuilder struct {
 	f *Func
-	// defs[b][x] is the value of variable x at the current point of block b
-	// while it is being filled, and at its end afterwards.
-	defs []map[int]*Value
-	// fwd[b] are b's placeholders, in creation order.
-	fwd []map[int]*Value
+	// defs[b] holds the value of each variable at the current point of
+	// block b while it is being filled, and at its end afterwards.
+	defs []scope
+	// fwd[b] are b's placeholders.
+	fwd []scope
 	// order records placeholders as they are made, for resolve's worklist.
 	order []*Value
 	// initial gives a variable's value where the function starts (and in
@@ -29,26 +29,79 @@ func newVarBuilder(f *Func, typeOf func(int) Type, initial func(int) *Value) *va
 	return &varBuilder{f: f, initial: initial, typeOf: typeOf}
 }
 
+// scope maps a block's variables to values. A block names few variables,
+// so they are a list searched in order; a block that names many gets an
+// index, so that no lookup costs more than a map's.
+type scope struct {
+	list  []binding
+	index map[int]int // variable -> position in list, once list is long
+}
+
+type binding struct {
+	x int
+	v *Value
+}
+
+// indexAbove is the length from which a scope is indexed.
+const indexAbove = 16
+
+func (s *scope) get(x int) *Value {
+	if s.index != nil {
+		if i, ok := s.index[x]; ok {
+			return s.list[i].v
+		}
+		return nil
+	}
+	for _, e := range s.list {
+		if e.x == x {
+			return e.v
+		}
+	}
+	return nil
+}
+
+func (s *scope) set(x int, v *Value) {
+	if s.index != nil {
+		if i, ok := s.index[x]; ok {
+			s.list[i].v = v
+			return
+		}
+		s.index[x] = len(s.list)
+		s.list = append(s.list, binding{x, v})
+		return
+	}
+	for i := range s.list {
+		if s.list[i].x == x {
+			s.list[i].v = v
+			return
+		}
+	}
+	s.list = append(s.list, binding{x, v})
+	if len(s.list) > indexAbove {
+		s.index = make(map[int]int, len(s.list))
+		for i, e := range s.list {
+			s.index[e.x] = i
+		}
+	}
+}
+
 func (vb *varBuilder) grow() {
-	for len(vb.defs) < vb.f.NumBlocks() {
-		vb.defs = append(vb.defs, nil)
-		vb.fwd = append(vb.fwd, nil)
+	if n := vb.f.NumBlocks(); len(vb.defs) < n {
+		vb.defs = append(vb.defs, make([]scope, n-len(vb.defs))...)
+		vb.fwd = append(vb.fwd, make([]scope, n-len(vb.fwd))...)
 	}
 }
 
 // write records v as variable x's value from here on in b.
 func (vb *varBuilder) write(b *Block, x int, v *Value) {
 	vb.grow()
-	if vb.defs[b.ID] == nil {
-		vb.defs[b.ID] = map[int]*Value{}
-	}
-	vb.defs[b.ID][x] = v
+	vb.defs[b.ID].set(x, v)
 }
 
 // read returns variable x's value at the current point of b.
 func (vb *varBuilder) read(b *Block, x int) *Value {
 	vb.grow()
-	if v := vb.defs[b.ID][x]; v != nil {
+	if v := vb.defs[b.ID].get(x); v != nil {
 		return v
 	}
 	v := vb.placeholder(b, x)
@@ -59,22 +112,19 @@ func (vb *varBuilder) read(b *Block, x int) *Value {
 // end returns variable x's value at the end of a finished block b.
 func (vb *varBuilder) end(b *Block, x int) *Value {
 	vb.grow()
-	if v := vb.defs[b.ID][x]; v != nil {
+	if v := vb.defs[b.ID].get(x); v != nil {
 		return v
 	}
 	return vb.placeholder(b, x)
 }
 
 func (vb *varBuilder) placeholder(b *Block, x int) *Value {
-	if v := vb.fwd[b.ID][x]; v != nil {
+	if v := vb.fwd[b.ID].get(x); v != nil {
 		return v
 	}
 	v := vb.f.newValue(OpFwdRef, vb.typeOf(x), b, -1)
 	v.Aux = int64(x)
-	if vb.fwd[b.ID] == nil {
-		vb.fwd[b.ID] = map[int]*Value{}
-	}
-	vb.fwd[b.ID][x] = v
+	vb.fwd[b.ID].set(x, v)
 	vb.order = append(vb.order, v)
 	return v
 }

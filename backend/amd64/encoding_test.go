@@ -120,7 +120,7 @@ func TestEncoding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			res, err := asm.Assemble(m.encodeInstr(tt.in))
+			res, err := asm.Assemble(m.encodeInstr(nil, tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -108,10 +108,10 @@ const (
 
 type amode struct {
 	kind amodeKind
-	base regalloc.Reg
 	// index*scale is added when scale is not 0 (1, 2, 4 or 8).
-	index regalloc.Reg
 	scale uint8
+	base  regalloc.Reg
+	index regalloc.Reg
 	disp  int32
 	slot  int
 }
@@ -146,7 +146,8 @@ func (a amode) String() string {
 }
 
 // instr is one amd64 instruction, with virtual registers until register
-// allocation.
+// allocation. Its fields are ordered to pack: a function's code is many of
+// them, and the passes after lowering walk them all several times.
 type instr struct {
 	op     opcode
 	alu    aluOp
@@ -154,23 +155,23 @@ type instr struct {
 	size   uint8 // operand size in bytes; for loads, stores and opExt the memory or source width
 	signed bool  // opLoad, opExt, opDiv: sign-extending, signed
 	dsize  uint8 // opExt signed: destination size, 4 or 8 (0 means 8)
+	hasImm bool
 	dst    regalloc.Reg
 	src    regalloc.Reg
-	imm    int64
-	hasImm bool
-	mem    amode
-	label  backend.Label
+	// line is 1 + the ir.Program.Insns index of the eBPF instruction
+	// this one was generated for, 0 for none (prologue, epilogue, spill
+	// code, phi copies): the zero value of instructions made outside
+	// lowering is "none".
+	line  int32
+	imm   int64
+	mem   amode
+	label backend.Label
 	// call and table operands.
 	reloc backend.CodeRelocKind
 	index int
 	// Fixed registers of calls and pseudo-instructions.
 	uses, defs []regalloc.Reg
 	clobbers   regalloc.RegSet
-	// line is 1 + the ir.Program.Insns index of the eBPF instruction
-	// this one was generated for, 0 for none (prologue, epilogue, spill
-	// code, phi copies): the zero value of instructions made outside
-	// lowering is "none".
-	line int32
 }
 
 // Uses implements regalloc.Instr.
@@ -237,9 +238,14 @@ func (i *instr) Defs(buf []regalloc.Reg) []regalloc.Reg {
 
 // AssignUse implements regalloc.Instr, in the order Uses gives.
 func (i *instr) AssignUse(k int, r regalloc.Reg) {
-	for _, p := range i.usePtrs() {
+	// The allocator assigns every operand of every instruction: the
+	// pointers stay on the stack.
+	var buf [4]*regalloc.Reg
+	for _, p := range i.usePtrs(buf[:0]) {
 		if k == 0 {
-			*p = r
+			if p != nil {
+				*p = r
+			}
 			return
 		}
 		k--
@@ -247,8 +253,9 @@ func (i *instr) AssignUse(k int, r regalloc.Reg) {
 	i.uses[k] = r
 }
 
-func (i *instr) usePtrs() []*regalloc.Reg {
-	var ps []*regalloc.Reg
+// usePtrs appends to ps the operands Uses lists before the fixed uses,
+// nil for a register the instruction fixes.
+func (i *instr) usePtrs(ps []*regalloc.Reg) []*regalloc.Reg {
 	mem := func() {
 		if i.mem.kind == amReg {
 			ps = append(ps, &i.mem.base)
@@ -257,7 +264,6 @@ func (i *instr) usePtrs() []*regalloc.Reg {
 			ps = append(ps, &i.mem.index)
 		}
 	}
-	fixed := new(regalloc.Reg)
 	switch i.op {
 	case opMov, opExt, opImul3:
 		ps = append(ps, &i.src)
@@ -276,15 +282,15 @@ func (i *instr) usePtrs() []*regalloc.Reg {
 			ps = append(ps, &i.src)
 		}
 	case opDiv:
-		ps = append(ps, &i.src, fixed, fixed)
+		ps = append(ps, &i.src, nil, nil)
 	case opSignAx:
-		ps = append(ps, fixed)
+		ps = append(ps, nil)
 	case opLockALU, opXadd, opXchg:
 		mem()
 		ps = append(ps, &i.src)
 	case opCmpxchg:
 		mem()
-		ps = append(ps, &i.src, fixed)
+		ps = append(ps, &i.src, nil)
 	case opPush:
 		ps = append(ps, &i.src)
 	case opCallMem:

@@ -16,8 +16,13 @@ var condSuffix = [...]string{"EQ", "NE", "HI", "CC", "CS", "LS", "GT", "GE", "LT
 
 var aluMnemonics = [...]string{"ADD", "SUB", "AND", "OR", "XOR", "IMUL", "SHL", "SHR", "SAR", "ROL"}
 
+var sizeSuffixes = [...]string{1: "B", 2: "W", 4: "L", 8: "Q"}
+
 func sizeSuffix(size uint8) string {
-	return map[uint8]string{1: "B", 2: "W", 4: "L", 8: "Q"}[size]
+	if int(size) < len(sizeSuffixes) {
+		return sizeSuffixes[size]
+	}
+	return ""
 }
 
 // symID packs a relocation target into an asm symbol number.
@@ -49,8 +54,18 @@ func mem(a amode) asm.Operand {
 
 // Encode implements backend.Machine.
 func (m *Machine) Encode() (*backend.Code, error) {
-	var insts []asm.Inst
-	labelAt := map[backend.Label]int{}
+	n, labels := 0, 0
+	for _, b := range m.layout() {
+		n += len(b.Instrs)
+		labels = max(labels, int(b.Label)+1)
+	}
+	// Most instrs are one asm instruction; a function is one allocation.
+	insts := make([]asm.Inst, 0, n+n/8)
+	// labelAt[l] is the asm index of block l, or -1.
+	labelAt := make([]int, labels)
+	for l := range labelAt {
+		labelAt[l] = -1
+	}
 	localAt := map[int]int{}
 	type fixup struct {
 		inst  int
@@ -64,7 +79,7 @@ func (m *Machine) Encode() (*backend.Code, error) {
 		inst int
 		line int32
 	}
-	var marks []mark
+	marks := make([]mark, 0, n)
 	for _, b := range m.layout() {
 		labelAt[b.Label] = len(insts)
 		for _, i := range b.Instrs {
@@ -78,11 +93,15 @@ func (m *Machine) Encode() (*backend.Code, error) {
 				fixups = append(fixups, fixup{inst: len(insts), label: i.label, local: i.index})
 			}
 			marks = append(marks, mark{inst: len(insts), line: i.line})
-			insts = append(insts, m.encodeInstr(i)...)
+			insts = m.encodeInstr(insts, i)
 		}
 	}
 	for _, f := range fixups {
-		t, ok := labelAt[f.label]
+		t, ok := -1, false
+		if int(f.label) < len(labelAt) {
+			t = labelAt[f.label]
+			ok = t >= 0
+		}
 		if f.local > 0 {
 			t, ok = localAt[f.local]
 		}
@@ -132,12 +151,12 @@ func btoi(b bool) int {
 	return 0
 }
 
-// encodeInstr translates one instruction into Go assembler terms (From is
-// the source, To the destination; CMP reads From then To).
-func (m *Machine) encodeInstr(i *instr) []asm.Inst {
+// encodeInstr appends one instruction in Go assembler terms to dst (From
+// is the source, To the destination; CMP reads From then To).
+func (m *Machine) encodeInstr(dst []asm.Inst, i *instr) []asm.Inst {
 	sz := sizeSuffix(i.size)
 	one := func(op string, from, to asm.Operand) []asm.Inst {
-		return []asm.Inst{{Op: asm.Op(op), From: from, To: to}}
+		return append(dst, asm.Inst{Op: asm.Op(op), From: from, To: to})
 	}
 	src := func() asm.Operand {
 		if i.hasImm {
@@ -187,7 +206,7 @@ func (m *Machine) encodeInstr(i *instr) []asm.Inst {
 		return one("LEAQ", mem(i.mem), reg(i.dst))
 	case opImul3:
 		src := reg(i.src)
-		return []asm.Inst{{Op: asm.Op("IMUL3" + sz), From: imm(i.imm), From3: &src, To: reg(i.dst)}}
+		return append(dst, asm.Inst{Op: asm.Op("IMUL3" + sz), From: imm(i.imm), From3: &src, To: reg(i.dst)})
 	case opExt:
 		var op string
 		switch {
@@ -234,14 +253,14 @@ func (m *Machine) encodeInstr(i *instr) []asm.Inst {
 	case opRet:
 		return one("RET", asm.Operand{}, asm.Operand{})
 	case opLockALU:
-		return []asm.Inst{{Op: "LOCK"}, {Op: asm.Op(aluMnemonics[i.alu] + sz), From: reg(i.src), To: mem(i.mem)}}
+		return append(dst, asm.Inst{Op: "LOCK"}, asm.Inst{Op: asm.Op(aluMnemonics[i.alu] + sz), From: reg(i.src), To: mem(i.mem)})
 	case opXadd:
-		return []asm.Inst{{Op: "LOCK"}, {Op: asm.Op("XADD" + sz), From: reg(i.src), To: mem(i.mem)}}
+		return append(dst, asm.Inst{Op: "LOCK"}, asm.Inst{Op: asm.Op("XADD" + sz), From: reg(i.src), To: mem(i.mem)})
 	case opXchg:
 		// xchg with memory is locked without a prefix.
 		return one("XCHG"+sz, reg(i.src), mem(i.mem))
 	case opCmpxchg:
-		return []asm.Inst{{Op: "LOCK"}, {Op: asm.Op("CMPXCHG" + sz), From: reg(i.src), To: mem(i.mem)}}
+		return append(dst, asm.Inst{Op: "LOCK"}, asm.Inst{Op: asm.Op("CMPXCHG" + sz), From: reg(i.src), To: mem(i.mem)})
 	case opLoadTable:
 		return one("MOVQ", asm.Operand{Kind: asm.SymMem, Sym: symID(i.reloc, i.index)}, reg(i.dst))
 	case opPush:

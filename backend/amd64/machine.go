@@ -14,8 +14,10 @@ type Machine struct {
 	info *regalloc.RegisterInfo
 	c    *backend.FuncContext
 
-	// code is the function being built, block by block.
-	code backend.Blocks[*instr]
+	// code is the function being built, block by block; instrs is
+	// storage for the instructions emit appends to it.
+	code   backend.Blocks[*instr]
+	instrs []instr
 	// context holds the program context under ABI.PassContext once a
 	// call needs it (0 before).
 	context regalloc.Reg
@@ -75,10 +77,18 @@ func lineOf(insn int) int32 {
 	return int32(insn) + 1
 }
 
-func (m *Machine) emit(i *instr) *instr {
-	i.line = m.line
-	m.code.Add(i)
-	return i
+// emit appends a copy of i to the current lowering call's code. Copies
+// are carved out of chunks, so that lowering allocates a few large
+// objects rather than one per instruction (and i itself need not escape).
+func (m *Machine) emit(i *instr) {
+	if len(m.instrs) == 0 {
+		m.instrs = make([]instr, 256)
+	}
+	p := &m.instrs[0]
+	m.instrs = m.instrs[1:]
+	*p = *i
+	p.line = m.line
+	m.code.Add(p)
 }
 
 // InsertMove implements backend.Machine.

@@ -186,9 +186,14 @@ type instr struct {
 	line int32
 }
 
+// operandBuf is room for operands' results on the caller's stack: the
+// allocator asks for every instruction's operands several times.
+type operandBuf struct{ uses, defs [3]*regalloc.Reg }
+
 // operands returns pointers to the instruction's register uses and defs,
 // in the order Uses and Defs give (fixed registers after them).
-func (i *instr) operands() (uses, defs []*regalloc.Reg) {
+func (i *instr) operands(ob *operandBuf) (uses, defs []*regalloc.Reg) {
+	uses, defs = ob.uses[:0], ob.defs[:0]
 	mem := func() {
 		if i.mem.kind == amReg {
 			uses = append(uses, &i.mem.base)
@@ -249,7 +254,8 @@ func (i *instr) operands() (uses, defs []*regalloc.Reg) {
 
 // Uses implements regalloc.Instr.
 func (i *instr) Uses(buf []regalloc.Reg) []regalloc.Reg {
-	uses, _ := i.operands()
+	var ob operandBuf
+	uses, _ := i.operands(&ob)
 	for _, p := range uses {
 		buf = append(buf, *p)
 	}
@@ -258,7 +264,8 @@ func (i *instr) Uses(buf []regalloc.Reg) []regalloc.Reg {
 
 // Defs implements regalloc.Instr.
 func (i *instr) Defs(buf []regalloc.Reg) []regalloc.Reg {
-	_, defs := i.operands()
+	var ob operandBuf
+	_, defs := i.operands(&ob)
 	for _, p := range defs {
 		buf = append(buf, *p)
 	}
@@ -267,7 +274,8 @@ func (i *instr) Defs(buf []regalloc.Reg) []regalloc.Reg {
 
 // AssignUse implements regalloc.Instr, in the order Uses gives.
 func (i *instr) AssignUse(k int, r regalloc.Reg) {
-	uses, _ := i.operands()
+	var ob operandBuf
+	uses, _ := i.operands(&ob)
 	if k < len(uses) {
 		*uses[k] = r
 		return
@@ -277,7 +285,8 @@ func (i *instr) AssignUse(k int, r regalloc.Reg) {
 
 // AssignDef implements regalloc.Instr, in the order Defs gives.
 func (i *instr) AssignDef(k int, r regalloc.Reg) {
-	_, defs := i.operands()
+	var ob operandBuf
+	_, defs := i.operands(&ob)
 	if k < len(defs) {
 		*defs[k] = r
 		return

@@ -186,7 +186,12 @@ func (e *encoder) movImm(dst regalloc.Reg, c int64) {
 
 // Encode implements backend.Machine.
 func (m *Machine) Encode() (*backend.Code, error) {
-	e := &encoder{}
+	n := 0
+	for _, b := range m.layout() {
+		n += len(b.Instrs)
+	}
+	// Most instrs are one asm instruction; a function is one allocation.
+	e := &encoder{insts: make([]asm.Inst, 0, n+n/8)}
 	labelAt := map[backend.Label]int{}
 	type fixup struct {
 		inst  int

@@ -130,10 +130,13 @@ func Assemble(insts []Inst) (*Result, error) {
 		syms[s] = id
 		return s
 	}
+	// One allocation for the function's Progs, as ctxt.NewProg would
+	// make them one by one.
+	store := make([]obj.Prog, len(insts))
 	progs := make([]*obj.Prog, len(insts))
-	for i := range insts {
-		progs[i] = ctxt.NewProg()
-		progs[i].Ctxt = ctxt
+	for i := range store {
+		store[i].Ctxt = ctxt
+		progs[i] = &store[i]
 	}
 	for i, in := range insts {
 		p := progs[i]

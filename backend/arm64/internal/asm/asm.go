@@ -169,10 +169,13 @@ func Assemble(insts []Inst) (*Result, error) {
 	text.Ctxt = ctxt
 	text.As = obj.ATEXT
 	text.To = obj.Addr{Type: obj.TYPE_TEXTSIZE, Offset: 0}
+	// One allocation for the function's Progs, as ctxt.NewProg would
+	// make them one by one.
+	store := make([]obj.Prog, len(insts))
 	progs := make([]*obj.Prog, len(insts))
-	for i := range insts {
-		progs[i] = ctxt.NewProg()
-		progs[i].Ctxt = ctxt
+	for i := range store {
+		store[i].Ctxt = ctxt
+		progs[i] = &store[i]
 	}
 	text.Link = progs[0]
 	for i, in := range insts {

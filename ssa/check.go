@@ -190,6 +190,17 @@ func (c *checker) checkValue(b *Block, i int, v *Value) {
 		if v.Type == TypeTuple || v.Type == TypeInvalid {
 			c.errorf("v%d: phi of type %s", v.ID, v.Type)
 		}
+	case v.Op == OpCondSelect:
+		if len(v.Args) != 3 {
+			c.errorf("v%d: CondSelect with %d arguments", v.ID, len(v.Args))
+			return
+		}
+		if v.Args[0].Type != TypeBool {
+			c.errorf("v%d: CondSelect on v%d of type %s", v.ID, v.Args[0].ID, v.Args[0].Type)
+		}
+		if v.Type != TypeI64 && v.Type != TypeI32 || v.Args[1].Type != v.Type || v.Args[2].Type != v.Type {
+			c.errorf("v%d: CondSelect of type %s between %s and %s", v.ID, v.Type, v.Args[1].Type, v.Args[2].Type)
+		}
 	case v.Op == OpCopy:
 		if len(v.Args) != 1 {
 			c.errorf("v%d: copy with %d arguments", v.ID, len(v.Args))

@@ -239,6 +239,11 @@ func (e *evaluator) value(v *Value, vals []uint64, args [5]uint64, fp uint64, de
 		return c, nil
 	case OpCopy, OpSelectVal:
 		return arg(0), nil
+	case OpCondSelect:
+		if arg(0) != 0 {
+			return arg(1), nil
+		}
+		return arg(2), nil
 	case OpMapPtr, OpMapValue:
 		get := e.env.MapPtr
 		if v.Op == OpMapValue {

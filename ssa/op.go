@@ -74,7 +74,7 @@ type OpInfo struct {
 	Args     []Type
 	Variadic bool
 	// Type is the result type; TypeInvalid for ops whose result type is the
-	// value's own (Phi, Copy, FwdRef).
+	// value's own (Phi, Copy, CondSelect, FwdRef).
 	Type Type
 	Aux  AuxKind
 	// Commutative ops may have their first two arguments swapped.
@@ -103,8 +103,11 @@ const (
 	OpConst32
 	OpConstBool
 
-	OpPhi    // one argument per predecessor, in Preds order
-	OpCopy   // the argument itself; passes leave copies for copyelim
+	OpPhi  // one argument per predecessor, in Preds order
+	OpCopy // the argument itself; passes leave copies for copyelim
+	// OpCondSelect is its second argument if the first (a Bool) is true,
+	// else its third: a branch that only chose between values (branchelim).
+	OpCondSelect
 	OpFwdRef // a variable read before its definition is known; only during SSA construction
 
 	OpMapPtr   // the address of map Aux, as lddw with src 1 gives it
@@ -275,9 +278,10 @@ var opTable = [opCount]OpInfo{
 	OpConst32:   {Name: "Const32", Type: i32, Aux: AuxInt32},
 	OpConstBool: {Name: "ConstBool", Type: tBool, Aux: AuxBool},
 
-	OpPhi:    {Name: "Phi", Variadic: true},
-	OpCopy:   {Name: "Copy", Args: args(TypeInvalid)},
-	OpFwdRef: {Name: "FwdRef", Aux: AuxVar},
+	OpPhi:        {Name: "Phi", Variadic: true},
+	OpCopy:       {Name: "Copy", Args: args(TypeInvalid)},
+	OpCondSelect: {Name: "CondSelect", Args: args(tBool, TypeInvalid, TypeInvalid)},
+	OpFwdRef:     {Name: "FwdRef", Aux: AuxVar},
 
 	OpMapPtr:   {Name: "MapPtr", Type: i64, Aux: AuxMap},
 	OpMapValue: {Name: "MapValue", Type: i64, Aux: AuxMapOff},

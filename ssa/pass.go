@@ -61,6 +61,7 @@ var passes = [...]pass{
 	{name: "zeroext", fn: zeroext},
 	{name: "divguard", fn: divguard},
 	{name: "simplifycfg", fn: simplifyCFG},
+	{name: "branchelim", fn: branchelim},
 	{name: "late deadcode", fn: deadcode, required: true},
 }
 
@@ -76,6 +77,8 @@ var passOrder = [...]struct{ a, b, why string }{
 	{"late opt", "divguard", "divisors that become constants only after propagation are guards divguard can drop"},
 	{"late opt", "zeroext", "late opt removes Trunc(ZeroExt(x)) pairs, leaving zeroext the ZeroExt(Trunc(x)) ones"},
 	{"simplifycfg", "late deadcode", "simplifycfg leaves copies and dead values behind"},
+	{"simplifycfg", "branchelim", "branchelim finds the arms simplifycfg emptied and bypassed, and triangles it left"},
+	{"branchelim", "late deadcode", "branchelim's speculated values may be dead on the other path, and its cleanup leaves copies"},
 	{"zeroext", "late deadcode", "zeroext leaves the bypassed extensions dead"},
 }
 

@@ -474,6 +474,81 @@ b3: <- b0
 `},
 		},
 	},
+	{
+		// if (r2 < r0) r0 = r2: an empty arm, bypassed by simplifycfg,
+		// leaves an If whose edges meet; branchelim selects instead.
+		name: "branch choosing a minimum",
+		insns: []asm.Instruction{
+			asm.Mov.Reg(asm.R0, asm.R1),
+			asm.JGE.Reg(asm.R2, asm.R0, "end"),
+			asm.Mov.Reg(asm.R0, asm.R2),
+			asm.Return().WithSymbol("end"),
+		},
+		want: []stageWant{{"late deadcode", `
+func test
+b0:
+  v0 = InitMem
+  v2 = Arg [r1]
+  v3 = Arg [r2]
+  v10 = Uge64 v3 v2
+  v16 = CondSelect <i64> v10 v2 v3
+  Ret v16 v0
+`}},
+	},
+	{
+		// A triangle whose arm computes two values: both are speculated.
+		name: "triangle speculated",
+		insns: []asm.Instruction{
+			asm.Mov.Reg(asm.R0, asm.R1),
+			asm.JEq.Imm(asm.R2, 0, "end"),
+			asm.Add.Reg(asm.R0, asm.R2),
+			asm.Xor.Imm(asm.R0, 5),
+			asm.Return().WithSymbol("end"),
+		},
+		want: []stageWant{{"late deadcode", `
+func test
+b0:
+  v0 = InitMem
+  v2 = Arg [r1]
+  v3 = Arg [r2]
+  v10 = Const64 [0]
+  v11 = Eq64 v3 v10
+  v14 = Add64 v2 v3
+  v15 = Const64 [5]
+  v16 = Xor64 v14 v15
+  v21 = CondSelect <i64> v11 v2 v16
+  Ret v21 v0
+`}},
+	},
+	{
+		// An arm that stores stays a branch.
+		name: "arm with a store kept",
+		insns: []asm.Instruction{
+			asm.Mov.Reg(asm.R0, asm.R1),
+			asm.JEq.Imm(asm.R2, 0, "end"),
+			asm.StoreMem(asm.R1, 0, asm.R2, asm.DWord),
+			asm.Mov.Imm(asm.R0, 7),
+			asm.Return().WithSymbol("end"),
+		},
+		want: []stageWant{{"late deadcode", `
+func test
+b0:
+  v0 = InitMem
+  v2 = Arg [r1]
+  v3 = Arg [r2]
+  v10 = Const64 [0]
+  v11 = Eq64 v3 v10
+  If v11 -> b3 b2
+b2: <- b0
+  v15 = Store64 [0] v2 v3 v0
+  v16 = Const64 [7]
+  Plain -> b3
+b3: <- b0 b2
+  v17 = Phi <i64> v2 v16
+  v18 = Phi <mem> v0 v15
+  Ret v17 v18
+`}},
+	},
 }
 
 func TestPasses(t *testing.T) {

@@ -523,3 +523,22 @@ var idiomPrograms = []struct {
 	want:  func(x, _ uint64) uint64 { return (x + 5) * x },
 	amd64: []string{`lea r\w+, \[r\w+ \+ 5\]`},
 }}
+
+// TestCondSelect checks that a branch choosing between two values (here a
+// minimum) becomes a compare and a conditional move, the compare fused.
+func TestCondSelect(t *testing.T) {
+	obj, _ := compile(t, "sysv",
+		asm.Mov.Reg(asm.R0, asm.R1),
+		asm.JGE.Reg(asm.R2, asm.R0, "end"),
+		asm.Mov.Reg(asm.R0, asm.R2),
+		asm.Return().WithSymbol("end"),
+	)
+	want := `
+mov rax, rsi
+cmp rsi, rdi
+cmovae rax, rdi
+ret`
+	if got := disasm(t, obj.Text); strings.TrimSpace(got) != strings.TrimSpace(want) {
+		t.Errorf("got:\n%swant:\n%s", got, want)
+	}
+}

@@ -161,6 +161,8 @@ func (m *Machine) lowerValue(v *ssa.Value) {
 		}
 		m.emit(&instr{op: opMov, size: 8, dst: d, src: m.vreg(v.Args[0])})
 		m.emit(&instr{op: opBswap, size: size, dst: d})
+	case op == ssa.OpCondSelect:
+		m.lowerCondSelect(v)
 	case op.IsCompare():
 		// A comparison whose value is needed in a register: 0 or 1.
 		d := m.vreg(v)
@@ -361,6 +363,25 @@ func (m *Machine) compare(v *ssa.Value) cond {
 		m.emit(&instr{op: opCmp, size: size, dst: m.vreg(x), src: m.vreg(y)})
 	}
 	return cc
+}
+
+// lowerCondSelect lowers CondSelect(c, x, y) as "mov d, y; cmp; cmovcc d,
+// x", the comparison fused when c is one only this select uses, else
+// "test c, c; cmovne". A 32-bit cmov clears the upper half whether it
+// moves or not, as an I32 allows.
+func (m *Machine) lowerCondSelect(v *ssa.Value) {
+	d := m.vreg(v)
+	c, x, y := v.Args[0], v.Args[1], v.Args[2]
+	m.emit(&instr{op: opMov, size: 8, dst: d, src: m.vreg(y)})
+	var cc cond
+	if c.Op.IsCompare() && m.c.Fold(c, v.Block) {
+		cc = m.compare(c)
+	} else {
+		r := m.vreg(c)
+		m.emit(&instr{op: opTest, size: 4, dst: r, src: r})
+		cc = condNe
+	}
+	m.emit(&instr{op: opCmov, cc: cc, size: opSize(v.Type), dst: d, src: m.vreg(x)})
 }
 
 // LowerBranch implements backend.Machine.

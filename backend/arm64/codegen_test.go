@@ -172,3 +172,21 @@ func TestOptimizedForms(t *testing.T) {
 		})
 	}
 }
+
+// TestCondSelect checks that a branch choosing between two values (here a
+// minimum) becomes a compare and a conditional select.
+func TestCondSelect(t *testing.T) {
+	obj, _ := compile(t,
+		asm.Mov.Reg(asm.R0, asm.R1),
+		asm.JGE.Reg(asm.R2, asm.R0, "end"),
+		asm.Mov.Reg(asm.R0, asm.R2),
+		asm.Return().WithSymbol("end"),
+	)
+	want := `
+cmp x1, x0
+csel x0, x0, x1, hs
+ret`
+	if got := disasm(t, obj.Text); strings.TrimSpace(got) != strings.TrimSpace(want) {
+		t.Errorf("got:\n%swant:\n%s", got, want)
+	}
+}

@@ -226,6 +226,8 @@ func (m *Machine) lowerValue(v *ssa.Value) {
 		m.emit(&instr{op: opRev, size: 4, dst: m.vreg(v), src1: m.vreg(v.Args[0])})
 	case op == ssa.OpBswap64:
 		m.emit(&instr{op: opRev, size: 8, dst: m.vreg(v), src1: m.vreg(v.Args[0])})
+	case op == ssa.OpCondSelect:
+		m.lowerCondSelect(v)
 	case op.IsCompare():
 		// A comparison whose value is needed in a register: 0 or 1.
 		cc := m.compare(v)
@@ -290,6 +292,21 @@ func (m *Machine) lowerBinary(v *ssa.Value, alu aluOp) {
 
 // compare emits the flags-setting instruction of comparison v and returns
 // the condition under which v holds.
+// lowerCondSelect lowers CondSelect(c, x, y) as "cmp; csel d, x, y, cc",
+// the comparison fused when c is one only this select uses, else
+// "cmp c, #0; csel ..., ne".
+func (m *Machine) lowerCondSelect(v *ssa.Value) {
+	c, x, y := v.Args[0], v.Args[1], v.Args[2]
+	var cc cond
+	if c.Op.IsCompare() && m.c.Fold(c, v.Block) {
+		cc = m.compare(c)
+	} else {
+		m.emit(&instr{op: opCmp, size: 4, src1: m.vreg(c), imm: 0, hasImm: true})
+		cc = condNe
+	}
+	m.emit(&instr{op: opCsel, cc: cc, size: opSize(v.Type), dst: m.vreg(v), src1: m.vreg(x), src2: m.vreg(y)})
+}
+
 func (m *Machine) compare(v *ssa.Value) cond {
 	cc := condOf[v.Op]
 	size := opSize(v.Args[0].Type)

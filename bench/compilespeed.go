@@ -22,6 +22,7 @@ import (
 	"github.com/bpf2native/bpf2native/metadata"
 	"github.com/bpf2native/bpf2native/platform"
 	"github.com/bpf2native/bpf2native/ssa"
+	"github.com/bpf2native/bpf2native/verifier"
 )
 
 // target is what the generated programs are run as natively (the host).
@@ -40,7 +41,7 @@ var profile string
 // Markdown table: instructions per second, and where the time goes. Times
 // are the process's CPU time (the garbage collector's included), the
 // median of a few runs.
-func compileTable(plat *platform.Platform, sizes []int) error {
+func compileTable(plat *platform.Platform, sizes []int) (err error) {
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
@@ -63,6 +64,11 @@ func compileTable(plat *platform.Platform, sizes []int) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err == nil {
+			err = verifyTable(plat, path, src, sizes)
+		}
+	}()
 	for _, t := range compileTargets {
 		load := func() (*ir.Module, error) { return elffront.Load(path, src, plat) }
 		if err := compileRow(path+" (all programs)", t, src, load); err != nil {
@@ -361,4 +367,46 @@ func (g *gen) loop() {
 	g.emit(asm.Add.Imm(asm.R9, 1))
 	back := len(g.insns)
 	g.emit(asm.Instruction{OpCode: asm.JLT.Op(asm.ImmSource), Dst: asm.R9, Constant: int64(trips), Offset: int16(top - (back + 1))})
+}
+
+// verifyTable times the verifier, which compile runs before code
+// generation, on the same inputs: one run each (it takes seconds at 100k),
+// with termination checking, the generated programs as ebpf-for-windows
+// sample programs.
+func verifyTable(plat *platform.Platform, path string, src []byte, sizes []int) error {
+	fmt.Printf("\n| input | eBPF insns | verify ms | insns/s | µs/insn | accepted |\n|---|---:|---:|---:|---:|---|\n")
+	row := func(name string, mod *ir.Module, pt *platform.ProgramType) error {
+		runtime.GC()
+		start := processTime()
+		res, err := verifier.Verify(mod, plat, verifier.Options{CheckTermination: true, ProgramType: pt})
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		d := processTime() - start
+		insns := moduleInsns(mod)
+		accepted := "yes"
+		if len(res.Diagnostics()) > 0 {
+			accepted = "no: " + res.Diagnostics()[0].Error()
+		}
+		fmt.Printf("| %s | %d | %.1f | %.0f | %.1f | %s |\n", name, insns, float64(d.Microseconds())/1000,
+			float64(insns)/d.Seconds(), float64(d.Nanoseconds())/1000/float64(insns), accepted)
+		return nil
+	}
+	mod, err := elffront.Load(path, src, plat)
+	if err != nil {
+		return err
+	}
+	if err := row(path+" (all programs)", mod, nil); err != nil {
+		return err
+	}
+	for _, n := range sizes {
+		mod, err := moduleOf(genProgram(n, 1))
+		if err != nil {
+			return err
+		}
+		if err := row(fmt.Sprintf("generated, %d insns", n), mod, plat.ProgramType("sample")); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -199,11 +199,8 @@ func ivConfirms(got, used map[nodeKey]*ivInfo) bool {
 	for k, info := range used {
 		for loc, l := range info.locs {
 			if !l.valid() {
-				if l.hasForm() {
-					g := got[k]
-					if g != nil && (g.locs[loc] == nil || !g.locs[loc].hasForm() || g.locs[loc].step != l.step || g.locs[loc].form != l.form) {
-						return false
-					}
+				if gi := got[k]; gi != nil && !formConfirmed(gi.locs[loc], l) {
+					return false
 				}
 				continue
 			}
@@ -215,7 +212,7 @@ func ivConfirms(got, used map[nodeKey]*ivInfo) bool {
 			if g == nil || !g.valid() || g.step != l.step || g.kind != l.kind || !g.entry.Leq(l.entry) || l.noWrap && !g.noWrap {
 				return false
 			}
-			if l.hasForm() && (!g.hasForm() || g.form != l.form) {
+			if !formConfirmed(g, l) {
 				return false
 			}
 			if segApplies(l) && (!g.segOK || g.seg == nil || *g.seg != *l.seg) {
@@ -224,6 +221,12 @@ func ivConfirms(got, used map[nodeKey]*ivInfo) bool {
 		}
 	}
 	return true
+}
+
+// formConfirmed reports whether g, gathered, confirms the step and entry
+// form of l, in use, where l has them.
+func formConfirmed(g, l *ivLoc) bool {
+	return !l.hasForm() || g != nil && g.hasForm() && g.step == l.step && g.form == l.form
 }
 
 // ivWeaker returns the facts of both a and b, each as weak as in either.
@@ -454,7 +457,7 @@ func (a *analyzer) entryForm(k nodeKey, v *Value) (ivForm, bool) {
 	if info == nil {
 		return constant()
 	}
-	l := info.locs[location(ghostBase-int(v.G)-ghostHead(v.G)*1024)]
+	l := info.locs[ghostLoc(v.G)]
 	if l == nil || !l.valid() || l.kind != v.Kind || !small(int64(l.entry.UMin)) {
 		return constant()
 	}

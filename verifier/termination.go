@@ -38,6 +38,9 @@ func isGhost(id int32) bool { return id <= ghostBase }
 
 func ghostHead(id int32) int { return int((ghostBase - int(id)) / 1024) }
 
+// ghostLoc is the location whose value at its head ghost id names.
+func ghostLoc(id int32) location { return location((ghostBase - int(id)) % 1024) }
+
 // stamp gives the scalars entering loop head k their ghost IDs.
 func (a *analyzer) stamp(k nodeKey, st *State) {
 	fn := a.ctxs[k.ctx].fn

@@ -2,9 +2,7 @@ package verifier_test
 
 import (
 	"encoding/binary"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/bpf2native/bpf2native/frontend/elf"
 	"github.com/bpf2native/bpf2native/ir"
@@ -59,56 +57,57 @@ func largeProgram(n int) []byte {
 	return code
 }
 
-// TestVerifierSpeed reports instructions per second and the work done on
+// BenchmarkVerify reports instructions per second and the work done on
 // the largest testdata object and on a generated 100k-instruction program
-// (VERIFIER_SPEED=1 go test ./verifier -run TestVerifierSpeed -v).
-func TestVerifierSpeed(t *testing.T) {
-	if os.Getenv("VERIFIER_SPEED") == "" {
-		t.Skip("set VERIFIER_SPEED=1")
-	}
+// (go test ./verifier -run '^$' -bench Verify -benchtime 2s).
+func BenchmarkVerify(b *testing.B) {
 	plat, err := platform.Get(platform.Windows)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
-	measure := func(name string, mod *ir.Module) {
+	measure := func(b *testing.B, mod *ir.Module) {
 		insns := 0
 		for _, p := range mod.Programs {
 			insns += len(p.Insns)
 		}
 		var res *verifier.Result
-		runs := 0
-		start := time.Now()
-		for time.Since(start) < 2*time.Second || runs == 0 {
+		for b.Loop() {
 			res, err = verifier.Verify(mod, plat, verifier.Options{CheckTermination: true})
 			if err != nil {
-				t.Fatal(err)
+				b.Fatal(err)
 			}
-			runs++
 		}
-		per := time.Since(start) / time.Duration(runs)
+		if !res.OK() {
+			b.Fatalf("rejected: %v", res.Programs[0].Diagnostics)
+		}
 		var st verifier.Stats
 		for _, p := range res.Programs {
 			st.BlockEvaluations += p.Stats.BlockEvaluations
 			st.States += p.Stats.States
 			st.Rounds = max(st.Rounds, p.Stats.Rounds)
 		}
-		t.Logf("%s: %d instructions, accepted=%v, %v per verification, %.0f instructions/s, %d block evaluations, %d states, %d rounds",
-			name, insns, res.OK(), per, float64(insns)/per.Seconds(), st.BlockEvaluations, st.States, st.Rounds)
+		b.ReportMetric(float64(insns)*float64(b.N)/b.Elapsed().Seconds(), "insns/s")
+		b.ReportMetric(float64(st.BlockEvaluations), "block-evals")
+		b.ReportMetric(float64(st.States), "states")
+		b.ReportMetric(float64(st.Rounds), "rounds")
 	}
-	mod, err := elf.LoadFile("../testdata/xdp_parse.o", plat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	measure("xdp_parse.o", mod)
-	code := largeProgram(100000)
-	insns, err := ir.Decode(code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := ir.NewProgram("large", insns, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Type, p.Section = "xdp", "xdp"
-	measure("generated", &ir.Module{Programs: []*ir.Program{p}})
+	b.Run("xdp_parse.o", func(b *testing.B) {
+		mod, err := elf.LoadFile("../testdata/xdp_parse.o", plat)
+		if err != nil {
+			b.Fatal(err)
+		}
+		measure(b, mod)
+	})
+	b.Run("generated-100k", func(b *testing.B) {
+		insns, err := ir.Decode(largeProgram(100000))
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := ir.NewProgram("large", insns, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Type, p.Section = "xdp", "xdp"
+		measure(b, &ir.Module{Programs: []*ir.Program{p}})
+	})
 }

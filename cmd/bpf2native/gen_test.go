@@ -45,7 +45,7 @@ func needClang(t *testing.T) {
 	t.Helper()
 	for _, tool := range []string{"clang-19", "llvm-strip-19"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (make deps)", tool)
+			t.Fatalf("%s not installed (make deps installs it)", tool)
 		}
 	}
 }

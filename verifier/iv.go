@@ -363,10 +363,8 @@ func ivValue(st *State, loc location) *Value {
 	if loc < 11 {
 		return &f.Regs[loc]
 	}
-	for c := range f.Stack.Cells {
-		if f.Stack.Cells[c].Off == int(loc)-11 {
-			return &f.Stack.Cells[c].V
-		}
+	if k := f.Stack.cellAt(int(loc) - 11); k >= 0 {
+		return &f.Stack.Cells[k].V
 	}
 	panic("BUG: no value at location")
 }

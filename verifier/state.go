@@ -457,14 +457,20 @@ func joinT(a, b *State, widen bool, th *thresholds) *State {
 				f.Stack.Tags[k] = byteOther
 			}
 		}
+		// Both cell lists are sorted by offset: one merge pass.
+		cb := fb.Stack.Cells
 		for _, ca := range fa.Stack.Cells {
-			for _, cb := range fb.Stack.Cells {
-				if ca.Off == cb.Off && ca.Size == cb.Size {
-					v := joinValuesIn(ca.V, cb.V, a.PacketMin, b.PacketMin, widen, th)
-					v.Seg = joinSeg(v, ca.V, cb.V, a, b, widen)
-					if v.Kind != Uninit && v.Kind != Unknown {
-						f.Stack.Cells = append(f.Stack.Cells, cell{ca.Off, ca.Size, v})
-					}
+			for len(cb) > 0 && cb[0].Off < ca.Off {
+				cb = cb[1:]
+			}
+			if len(cb) == 0 {
+				break
+			}
+			if cb[0].Off == ca.Off && cb[0].Size == ca.Size {
+				v := joinValuesIn(ca.V, cb[0].V, a.PacketMin, b.PacketMin, widen, th)
+				v.Seg = joinSeg(v, ca.V, cb[0].V, a, b, widen)
+				if v.Kind != Uninit && v.Kind != Unknown {
+					f.Stack.Cells = append(f.Stack.Cells, cell{ca.Off, ca.Size, v})
 				}
 			}
 		}
@@ -503,15 +509,14 @@ func leq(a, b *State) bool {
 				return false
 			}
 		}
+		// Both cell lists are sorted by offset: one merge pass.
+		ca := fa.Stack.Cells
 		for _, cb := range fb.Stack.Cells {
-			found := false
-			for _, ca := range fa.Stack.Cells {
-				if ca.Off == cb.Off && ca.Size == cb.Size {
-					found = valueLeq(ca.V, cb.V, a.PacketMin) && segLeq(ca.V, cb.V, a)
-					break
-				}
+			for len(ca) > 0 && ca[0].Off < cb.Off {
+				ca = ca[1:]
 			}
-			if !found {
+			if len(ca) == 0 || ca[0].Off != cb.Off || ca[0].Size != cb.Size ||
+				!valueLeq(ca[0].V, cb.V, a.PacketMin) || !segLeq(ca[0].V, cb.V, a) {
 				return false
 			}
 		}
@@ -611,7 +616,10 @@ func (m *StackMem) store(off, size int, v Value) {
 		m.Tags[k] = tag
 	}
 	if v.Kind == Scalar || (v.Kind.isPointer() && size == 8) {
-		m.Cells = append(m.Cells, cell{off, size, v})
+		// Cells stay sorted by offset (they never overlap), so that a
+		// join matches them in one pass.
+		k, _ := slices.BinarySearchFunc(m.Cells, off, func(c cell, off int) int { return c.Off - off })
+		m.Cells = slices.Insert(m.Cells, k, cell{off, size, v})
 	}
 }
 
@@ -634,6 +642,15 @@ func (m *StackMem) initRange(lo, hi int) {
 	}
 }
 
+// cellAt returns the index of the cell at offset off, or -1.
+func (m *StackMem) cellAt(off int) int {
+	k, found := slices.BinarySearchFunc(m.Cells, off, func(c cell, off int) int { return c.Off - off })
+	if !found {
+		return -1
+	}
+	return k
+}
+
 func (m *StackMem) dropCells(lo, hi int) {
 	m.Cells = slices.DeleteFunc(m.Cells, func(c cell) bool { return c.Off < hi && lo < c.Off+c.Size })
 }
@@ -647,10 +664,8 @@ func (m *StackMem) load(off, size int) (Value, int) {
 			return uninit(), k
 		}
 	}
-	for _, c := range m.Cells {
-		if c.Off == off && c.Size == size {
-			return c.V, -1
-		}
+	if k := m.cellAt(off); k >= 0 && m.Cells[k].Size == size {
+		return m.Cells[k].V, -1
 	}
 	for k := off; k < off+size; k++ {
 		if m.Tags[k] != byteScalar {

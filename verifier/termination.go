@@ -87,10 +87,8 @@ func valueAt(st *State, loc location) (Value, bool) {
 	if loc < 11 {
 		return f.Regs[loc], true
 	}
-	for _, c := range f.Stack.Cells {
-		if c.Off == int(loc)-11 {
-			return c.V, true
-		}
+	if k := f.Stack.cellAt(int(loc) - 11); k >= 0 {
+		return f.Stack.Cells[k].V, true
 	}
 	return Value{}, false
 }

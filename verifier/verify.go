@@ -345,8 +345,10 @@ func verifyProgram(mod *ir.Module, p *ir.Program, plat *platform.Platform, opts 
 		case a.ivUse == nil && (a.ivOff || !ivHasFacts(a.iv)):
 		case a.ivUse != nil && ivConfirms(a.iv, a.ivUse):
 			// Sound; if the round found stronger facts (an inner loop's
-			// entry now bounded by an outer loop's facts), use them.
-			if round < 3 && !ivConfirms(a.ivUse, a.iv) {
+			// entry now bounded by an outer loop's facts) and still
+			// reports errors, use them: a program already accepted
+			// needs no more precision.
+			if round < 3 && len(a.diags) > 0 && !ivConfirms(a.ivUse, a.iv) {
 				a.ivUse = a.iv
 				continue
 			}

@@ -430,21 +430,26 @@ func foldPhi(v *Value) bool {
 }
 
 // rotate turns (x << c) | (x >> (w-c)), with | or ^ or + (the two sides
-// share no bits), into Rotl(x, c).
+// share no bits), into Rotl(x, c). It also undoes clang's folding of the
+// left shift of a product into the multiplier: (y * (m << c)) | ((y * m)
+// >> (w-c)) is Rotl(y * m, c), murmur3's "k *= c1; k = rotl(k, 15)".
 func rotate(v *Value) bool {
-	var lsh, rsh, rot Op
+	var lsh, rsh, rot, mul Op
 	var w uint64
 	switch v.Op {
 	case OpOr64, OpXor64, OpAdd64:
-		lsh, rsh, rot, w = OpLsh64, OpRsh64, OpRotl64, 64
+		lsh, rsh, rot, mul, w = OpLsh64, OpRsh64, OpRotl64, OpMul64, 64
 	case OpOr32, OpXor32, OpAdd32:
-		lsh, rsh, rot, w = OpLsh32, OpRsh32, OpRotl32, 32
+		lsh, rsh, rot, mul, w = OpLsh32, OpRsh32, OpRotl32, OpMul32, 32
 	default:
 		return false
 	}
 	a, b := v.Args[0], v.Args[1]
 	if a.Op == rsh {
 		a, b = b, a
+	}
+	if a.Op == mul && b.Op == rsh && b.Args[0].Op == mul {
+		return rotateProduct(v, a, b, rot, w)
 	}
 	if a.Op != lsh || b.Op != rsh || a.Args[0] != b.Args[0] {
 		return false
@@ -460,6 +465,31 @@ func rotate(v *Value) bool {
 	}
 	v.Op = rot
 	v.Args[0], v.Args[1] = a.Args[0], a.Args[1]
+	return true
+}
+
+// rotateProduct turns v = (y * m1) | ((y * m) >> r), a being the first
+// product and b the shift of the second, into Rotl(y * m, w - r) where m1
+// is m << (w - r) (mod 2^w): the low w-r bits of y*m1 are zero, so the
+// two sides share no bits.
+func rotateProduct(v, a, b *Value, rot Op, w uint64) bool {
+	p := b.Args[0]
+	if a.Args[0] != p.Args[0] {
+		return false
+	}
+	m1, ok1 := a.Args[1].isConst()
+	m, ok2 := p.Args[1].isConst()
+	r, ok3 := b.Args[1].isConst()
+	if !ok1 || !ok2 || !ok3 {
+		return false
+	}
+	r &= w - 1
+	c := w - r
+	if r == 0 || m1 != m<<c&(1<<w-1) {
+		return false
+	}
+	v.Op = rot
+	v.Args[0], v.Args[1] = p, constBefore(v, a.Args[1].Type, c)
 	return true
 }
 

@@ -475,6 +475,62 @@ b3: <- b0
 		},
 	},
 	{
+		// clang folds murmur3's "k *= c1; k = rotl(k, 15)" into
+		// (k * (c1 << 15)) | ((k * c1) >> 17): a rotate of k * c1.
+		name: "rotate of a product",
+		insns: []asm.Instruction{
+			asm.Mov.Reg32(asm.R2, asm.R1),
+			asm.Mul.Imm32(asm.R2, 380141568), // 0xcc9e2d51 << 15, mod 2^32
+			asm.Mul.Imm32(asm.R1, int32(-862048943)),
+			asm.RSh.Imm32(asm.R1, 17),
+			asm.Or.Reg32(asm.R1, asm.R2),
+			asm.Mov.Reg(asm.R0, asm.R1),
+			asm.Return(),
+		},
+		want: []stageWant{{"late deadcode", `
+func test
+b0:
+  v0 = InitMem
+  v2 = Arg [r1]
+  v9 = Trunc64to32 v2
+  v15 = Const32 [-862048943]
+  v17 = Mul32 v9 v15
+  v28 = Const32 [15]
+  v25 = Rotl32 v17 v28
+  v26 = ZeroExt32to64 v25
+  Ret v26 v0
+`}},
+	},
+	{
+		// The multipliers disagree by one bit: no rotate.
+		name: "no rotate of unrelated products",
+		insns: []asm.Instruction{
+			asm.Mov.Reg32(asm.R2, asm.R1),
+			asm.Mul.Imm32(asm.R2, 380141568^1<<16),
+			asm.Mul.Imm32(asm.R1, int32(-862048943)),
+			asm.RSh.Imm32(asm.R1, 17),
+			asm.Or.Reg32(asm.R1, asm.R2),
+			asm.Mov.Reg(asm.R0, asm.R1),
+			asm.Return(),
+		},
+		want: []stageWant{{"late deadcode", `
+func test
+b0:
+  v0 = InitMem
+  v2 = Arg [r1]
+  v9 = Trunc64to32 v2
+  v11 = Const32 [380207104]
+  v13 = Mul32 v9 v11
+  v15 = Const32 [-862048943]
+  v17 = Mul32 v9 v15
+  v19 = Const32 [17]
+  v21 = Rsh32 v17 v19
+  v25 = Or32 v21 v13
+  v26 = ZeroExt32to64 v25
+  Ret v26 v0
+`}},
+	},
+	{
 		// if (r2 < r0) r0 = r2: an empty arm, bypassed by simplifycfg,
 		// leaves an If whose edges meet; branchelim selects instead.
 		name: "branch choosing a minimum",

@@ -41,7 +41,7 @@ var profile string
 // Markdown table: instructions per second, and where the time goes. Times
 // are the process's CPU time (the garbage collector's included), the
 // median of a few runs.
-func compileTable(plat *platform.Platform, sizes []int) (err error) {
+func compileTable(plat *platform.Platform, sizes []int) error {
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
@@ -64,11 +64,6 @@ func compileTable(plat *platform.Platform, sizes []int) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if err == nil {
-			err = verifyTable(plat, path, src, sizes)
-		}
-	}()
 	for _, t := range compileTargets {
 		load := func() (*ir.Module, error) { return elffront.Load(path, src, plat) }
 		if err := compileRow(path+" (all programs)", t, src, load); err != nil {
@@ -82,7 +77,7 @@ func compileTable(plat *platform.Platform, sizes []int) (err error) {
 			}
 		}
 	}
-	return nil
+	return verifyTable(plat, path, src, sizes)
 }
 
 // moduleOf decodes bytecode into a one-program module.
